@@ -1,0 +1,146 @@
+/**
+ * Every error @lock throws or reports is a {@link LockError} with a stable `code`.
+ *
+ * @packageDocumentation
+ */
+
+/** The stable, documented codes carried by {@link LockError.code}. */
+export type LockErrorCode =
+  /** The lock was held elsewhere and every allowed attempt failed (or the wait budget ran out). */
+  | 'LOCK_NOT_ACQUIRED'
+  /** Waiting for the lock was cancelled through an `AbortSignal`. */
+  | 'LOCK_ACQUIRE_ABORTED'
+  /** A lock this process held is no longer held: it expired, was taken, or Redis stayed unreachable. */
+  | 'LOCK_LOST'
+  /** An option, lock name or argument was invalid; nothing was sent to Redis. */
+  | 'INVALID_OPTION'
+  /** A lock handle was used in a way its state does not allow (e.g. acquire after release). */
+  | 'LOCK_MISUSE'
+  /** Redis (or the client talking to it) failed; `cause` holds the original error. */
+  | 'REDIS_ERROR';
+
+// A global symbol, so errors from two copies of @lock/core in one app still recognise each other.
+const LOCK_ERROR_MARKER = Symbol.for('@lock/core.LockError');
+
+/**
+ * Base class of every @lock error. Check with {@link LockError.isInstance} rather than
+ * `instanceof` when more than one copy of the package may be loaded.
+ */
+export class LockError extends Error {
+  /** The `name` given to instances of this class. */
+  static readonly errorName: string = 'LockError';
+
+  /** A stable, machine-readable code; see {@link LockErrorCode}. */
+  readonly code: LockErrorCode;
+
+  constructor(code: LockErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = (new.target as typeof LockError).errorName;
+    Object.defineProperty(this, LOCK_ERROR_MARKER, { value: true });
+  }
+
+  /**
+   * True when `value` is an error of this class (or, on `LockError` itself, of any @lock error
+   * class), even if it was created by another copy of the package.
+   */
+  static isInstance<T extends typeof LockError>(this: T, value: unknown): value is InstanceType<T> {
+    if (typeof value !== 'object' || value === null) return false;
+    if ((value as Record<PropertyKey, unknown>)[LOCK_ERROR_MARKER] !== true) return false;
+    return this.errorName === LockError.errorName || (value as Error).name === this.errorName;
+  }
+}
+
+/** Why a lock could not be had. */
+export class LockAcquireError extends LockError {
+  static override readonly errorName: string = 'LockAcquireError';
+
+  /** The lock's name (without prefix). */
+  readonly lockName: string;
+  /** How many acquire attempts were sent to Redis. */
+  readonly attempts: number;
+  /** How long the caller waited in total, in milliseconds. */
+  readonly waited: number;
+
+  constructor(
+    code: 'LOCK_NOT_ACQUIRED' | 'LOCK_ACQUIRE_ABORTED',
+    details: { lockName: string; attempts: number; waited: number; cause?: unknown },
+  ) {
+    const why =
+      code === 'LOCK_ACQUIRE_ABORTED'
+        ? 'waiting was aborted'
+        : `it is held elsewhere (${details.attempts} attempt${details.attempts === 1 ? '' : 's'})`;
+    super(code, `Could not acquire lock "${details.lockName}": ${why}.`, { cause: details.cause });
+    this.lockName = details.lockName;
+    this.attempts = details.attempts;
+    this.waited = details.waited;
+  }
+}
+
+/**
+ * Why a held lock ended:
+ * - `expired`: its time ran out before it was renewed or extended;
+ * - `taken`: Redis shows another owner, or no lock at all, where this holder expected its own;
+ * - `unreachable`: Redis could not be reached until the lock's validity deadline passed;
+ * - `released`: this holder released it (the normal end of a hold).
+ */
+export type LockLostReason = 'expired' | 'taken' | 'unreachable' | 'released';
+
+/**
+ * The `reason` of a lock's `signal` once its hold has ended, and what renewal reports when a
+ * lock is lost.
+ */
+export class LockLostError extends LockError {
+  static override readonly errorName: string = 'LockLostError';
+
+  readonly lockName: string;
+  readonly reason: LockLostReason;
+
+  constructor(lockName: string, reason: LockLostReason, options?: { cause?: unknown }) {
+    const messages: Record<LockLostReason, string> = {
+      expired: 'its ttl ran out before it was renewed',
+      taken: 'Redis no longer shows this holder as the owner',
+      unreachable: 'Redis was unreachable until its validity deadline passed',
+      released: 'it was released',
+    };
+    super('LOCK_LOST', `Lock "${lockName}" is no longer held: ${messages[reason]}.`, options);
+    this.lockName = lockName;
+    this.reason = reason;
+  }
+}
+
+/** An option, lock name or argument was invalid. Thrown before anything is sent to Redis. */
+export class LockOptionError extends LockError {
+  static override readonly errorName: string = 'LockOptionError';
+
+  /** The option or argument at fault, e.g. `ttl` or `name`. */
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('INVALID_OPTION', `Invalid ${option}: ${message}`);
+    this.option = option;
+  }
+}
+
+/** A lock handle was used in a way its state does not allow. Nothing was sent to Redis. */
+export class LockMisuseError extends LockError {
+  static override readonly errorName: string = 'LockMisuseError';
+
+  constructor(message: string) {
+    super('LOCK_MISUSE', message);
+  }
+}
+
+/** Redis, or the client in front of it, failed. The original error is the `cause`. */
+export class LockRedisError extends LockError {
+  static override readonly errorName: string = 'LockRedisError';
+
+  /** The name of the Lua script that was being run. */
+  readonly script: string;
+
+  constructor(script: string, cause: unknown) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super('REDIS_ERROR', `Redis failed while running "${script}": ${detail}`, { cause });
+    this.script = script;
+  }
+}

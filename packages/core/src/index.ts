@@ -1,0 +1,35 @@
+/**
+ * `@lock/core`: distributed locks on Redis, written against a one-method {@link ScriptRunner} so
+ * that any Redis client can drive it. Adapters: `@lock/ioredis`, `@lock/node-redis`.
+ *
+ * @packageDocumentation
+ */
+export {
+  LockAcquireError,
+  LockError,
+  type LockErrorCode,
+  LockLostError,
+  type LockLostReason,
+  LockMisuseError,
+  LockOptionError,
+  LockRedisError,
+} from './errors.js';
+export { lockKey } from './keys.js';
+export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './lock.js';
+export { type AcquireOptions, type LockedOptions, type LockedWrapper, Locker } from './locker.js';
+export {
+  type BackoffStrategy,
+  DEFAULTS,
+  type LockerOptions,
+  type LockOptions,
+  type ResolvedLockOptions,
+} from './options.js';
+export {
+  createScriptRunner,
+  type EvalFunctions,
+  isNoScriptError,
+  type LuaScript,
+  type ScriptArg,
+  type ScriptRunner,
+} from './runner.js';
+export { ALL_SCRIPTS } from './scripts.js';

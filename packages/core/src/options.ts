@@ -1,0 +1,254 @@
+/**
+ * Option types, their defaults (applied in exactly one place: {@link resolveLockOptions}), and
+ * validation. Every duration is in milliseconds. Invalid input throws a {@link LockOptionError}
+ * before anything is sent to Redis.
+ */
+import { LockOptionError } from './errors.js';
+
+/** How the wait between two acquire attempts grows. */
+export type BackoffStrategy = 'fixed' | 'exponential';
+
+/** Options of one lock; set them on the `Locker` as defaults, or per call. */
+export interface LockOptions {
+  /**
+   * How long the lock lives in Redis unless extended or renewed, in ms. If the holder crashes, the
+   * lock frees itself after at most this long.
+   * @default 30000
+   */
+  ttl?: number;
+  /**
+   * How many times to retry after the first attempt finds the lock held. `Infinity` retries until
+   * `waitTimeout` or the `signal` ends the wait.
+   * @default 0, or Infinity when `waitTimeout` is set
+   */
+  retryCount?: number;
+  /**
+   * Base wait between attempts, in ms.
+   * @default 100
+   */
+  retryDelay?: number;
+  /**
+   * With `backoff: 'fixed'`, each wait is `retryDelay` plus or minus a random amount up to this
+   * many ms, so that waiters do not retry in lockstep.
+   * @default retryDelay / 2
+   */
+  retryJitter?: number;
+  /**
+   * `fixed`: wait `retryDelay ± retryJitter`. `exponential`: capped exponential backoff with full
+   * jitter: a random wait between 0 and `min(maxRetryDelay, retryDelay × 2^attempt)`.
+   * @default 'fixed'
+   */
+  backoff?: BackoffStrategy;
+  /**
+   * Upper bound of one wait with `backoff: 'exponential'`, in ms.
+   * @default 2000
+   */
+  maxRetryDelay?: number;
+  /**
+   * Overall budget for waiting, in ms: no attempt starts after it has passed.
+   * @default Infinity
+   */
+  waitTimeout?: number;
+  /**
+   * Keep the lock alive in the background until it is released.
+   * @default false
+   */
+  autoRenewal?: boolean;
+  /**
+   * How often auto-renewal resets the lock's expiry to `ttl`, in ms; must be below `ttl`.
+   * @default ttl / 3 (rounded down)
+   */
+  renewalInterval?: number;
+  /**
+   * Let the holder acquire the lock again through the same handle: a count goes up on each
+   * acquire and down on each release; the lock is freed when it reaches zero.
+   * @default false
+   */
+  reentrant?: boolean;
+}
+
+/** Options of a `Locker`: lock defaults plus the key prefix. */
+export interface LockerOptions extends LockOptions {
+  /**
+   * Prepended to every lock name to form its Redis key: `${prefix}{${name}}`.
+   * @default 'lock:'
+   */
+  prefix?: string;
+}
+
+/** Lock options with every default applied and every value checked. */
+export interface ResolvedLockOptions {
+  readonly ttl: number;
+  readonly retryCount: number;
+  readonly retryDelay: number;
+  readonly retryJitter: number;
+  readonly backoff: BackoffStrategy;
+  readonly maxRetryDelay: number;
+  readonly waitTimeout: number;
+  readonly autoRenewal: boolean;
+  readonly renewalInterval: number;
+  readonly reentrant: boolean;
+}
+
+/** The fixed defaults. Defaults derived from other options are computed in `resolveLockOptions`. */
+export const DEFAULTS = Object.freeze({
+  prefix: 'lock:',
+  ttl: 30_000,
+  retryDelay: 100,
+  backoff: 'fixed' as BackoffStrategy,
+  maxRetryDelay: 2_000,
+  waitTimeout: Number.POSITIVE_INFINITY,
+  autoRenewal: false,
+  reentrant: false,
+});
+
+const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
+  'ttl',
+  'retryCount',
+  'retryDelay',
+  'retryJitter',
+  'backoff',
+  'maxRetryDelay',
+  'waitTimeout',
+  'autoRenewal',
+  'renewalInterval',
+  'reentrant',
+];
+
+/**
+ * Merges per-call options over Locker defaults, applies the defaults, and validates the result.
+ * Unknown option names are rejected so that a typo (or the seed's `timeout`) does not silently
+ * fall back to a default.
+ */
+export function resolveLockOptions(
+  base: LockOptions,
+  overrides: LockOptions | undefined,
+): ResolvedLockOptions {
+  if (overrides !== undefined) checkKnownKeys(overrides, LOCK_OPTION_NAMES);
+  const merged: LockOptions = { ...base, ...stripUndefined(overrides) };
+
+  const ttl = merged.ttl ?? DEFAULTS.ttl;
+  checkPositiveInteger('ttl', ttl);
+
+  const waitTimeout = merged.waitTimeout ?? DEFAULTS.waitTimeout;
+  checkDuration('waitTimeout', waitTimeout, { allowInfinity: true });
+
+  const retryCount =
+    merged.retryCount ?? (merged.waitTimeout === undefined ? 0 : Number.POSITIVE_INFINITY);
+  if (
+    typeof retryCount !== 'number' ||
+    !(Number.isSafeInteger(retryCount) || retryCount === Number.POSITIVE_INFINITY) ||
+    retryCount < 0
+  ) {
+    throw new LockOptionError(
+      'retryCount',
+      `expected a non-negative integer or Infinity, got ${describe(retryCount)}.`,
+    );
+  }
+
+  const retryDelay = merged.retryDelay ?? DEFAULTS.retryDelay;
+  checkDuration('retryDelay', retryDelay);
+  const retryJitter = merged.retryJitter ?? Math.floor(retryDelay / 2);
+  checkDuration('retryJitter', retryJitter);
+  const maxRetryDelay = merged.maxRetryDelay ?? Math.max(DEFAULTS.maxRetryDelay, retryDelay);
+  checkDuration('maxRetryDelay', maxRetryDelay);
+
+  const backoff = merged.backoff ?? DEFAULTS.backoff;
+  if (backoff !== 'fixed' && backoff !== 'exponential') {
+    throw new LockOptionError('backoff', `expected 'fixed' or 'exponential', got ${describe(backoff)}.`);
+  }
+
+  const autoRenewal = merged.autoRenewal ?? DEFAULTS.autoRenewal;
+  checkBoolean('autoRenewal', autoRenewal);
+  const reentrant = merged.reentrant ?? DEFAULTS.reentrant;
+  checkBoolean('reentrant', reentrant);
+
+  const renewalInterval = merged.renewalInterval ?? Math.max(1, Math.floor(ttl / 3));
+  checkPositiveInteger('renewalInterval', renewalInterval);
+  if (renewalInterval >= ttl) {
+    throw new LockOptionError(
+      'renewalInterval',
+      `must be below ttl (${ttl} ms) so the lock is renewed before it expires, got ${renewalInterval}.`,
+    );
+  }
+
+  return Object.freeze({
+    ttl,
+    retryCount,
+    retryDelay,
+    retryJitter,
+    backoff,
+    maxRetryDelay,
+    waitTimeout,
+    autoRenewal,
+    renewalInterval,
+    reentrant,
+  });
+}
+
+/** Validates the Locker-level options that are not lock options, and returns the prefix. */
+export function resolvePrefix(options: LockerOptions | undefined): string {
+  const prefix = options?.prefix ?? DEFAULTS.prefix;
+  if (typeof prefix !== 'string') {
+    throw new LockOptionError('prefix', `expected a string, got ${describe(prefix)}.`);
+  }
+  return prefix;
+}
+
+/** Lock names: non-empty strings of at most 1024 characters. */
+export function checkLockName(name: unknown): asserts name is string {
+  if (typeof name !== 'string') {
+    throw new LockOptionError('name', `a lock name must be a string, got ${describe(name)}.`);
+  }
+  if (name.length === 0) throw new LockOptionError('name', 'a lock name must not be empty.');
+  if (name.length > 1024) {
+    throw new LockOptionError('name', `a lock name must be at most 1024 characters, got ${name.length}.`);
+  }
+}
+
+/** A duration argument such as `extend(ms)`: a positive integer number of milliseconds. */
+export function checkPositiveInteger(option: string, value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new LockOptionError(option, `expected a positive integer number of ms, got ${describe(value)}.`);
+  }
+}
+
+function checkDuration(option: string, value: unknown, { allowInfinity = false } = {}): void {
+  const ok =
+    typeof value === 'number' &&
+    value >= 0 &&
+    (Number.isSafeInteger(value) || (allowInfinity && value === Number.POSITIVE_INFINITY));
+  if (!ok) {
+    const expected = allowInfinity ? 'a non-negative integer number of ms or Infinity' : 'a non-negative integer number of ms';
+    throw new LockOptionError(option, `expected ${expected}, got ${describe(value)}.`);
+  }
+}
+
+function checkBoolean(option: string, value: unknown): void {
+  if (typeof value !== 'boolean') {
+    throw new LockOptionError(option, `expected true or false, got ${describe(value)}.`);
+  }
+}
+
+function checkKnownKeys(options: object, allowed: readonly string[]): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new LockOptionError('options', `expected an object, got ${describe(options)}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      const hint = key === 'timeout' ? ' (did you mean ttl? durations are in ms)' : '';
+      throw new LockOptionError(key, `unknown option "${key}"${hint}.`);
+    }
+  }
+}
+
+function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
+  if (options === undefined) return {};
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  return typeof value;
+}

@@ -1,0 +1,127 @@
+/**
+ * Every Lua script @lock runs, in one place. Each script is one atomic step on the server, so
+ * acquire, release, extend and renewal each cost exactly one round trip.
+ *
+ * A lock is a Redis hash at `${prefix}{${name}}` with two fields:
+ * - `owner`: the holder's token (a nanoid per lock handle);
+ * - `count`: how many times that holder has entered it (always 1 unless the lock is reentrant).
+ * The key's PTTL is the lock's remaining time. Acquire and release take the count the holder
+ * should have *after* the call, rather than a +1/-1, so that resending a call whose reply was lost
+ * is harmless (idempotent).
+ *
+ * Each `sha1` is written here rather than computed, so core needs no crypto at runtime; a test
+ * checks every one against `SCRIPT LOAD` on a real server.
+ */
+import type { LuaScript } from './runner.js';
+
+function defineScript(name: string, source: string, sha1: string): LuaScript {
+  return Object.freeze({ name, source: source.trim(), sha1 });
+}
+
+/**
+ * Takes the lock if it is free, or re-enters it if this token already holds it.
+ *
+ * KEYS[1]: the lock hash.
+ * ARGV[1]: owner token. ARGV[2]: ttl in ms. ARGV[3]: the hold count after this call (1 for a
+ * first entry; the holder's count + 1 for a re-entry).
+ *
+ * Returns `{1, count}` when the token holds the lock afterwards (its expiry set to the ttl), or
+ * `{0, pttl}` when another owner holds it, with that owner's remaining ms.
+ */
+export const ACQUIRE_SCRIPT = defineScript(
+  'acquire',
+  `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner and owner ~= ARGV[1] then
+  return {0, redis.call('PTTL', KEYS[1])}
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, tonumber(ARGV[3])}
+`,
+  'a6d6bf7555e702166c273a0939645af10591899d',
+);
+
+/**
+ * Leaves the lock once: deletes it when the holder's count reaches zero, else lowers the count.
+ * Never touches a lock held by another token.
+ *
+ * KEYS[1]: the lock hash.
+ * ARGV[1]: owner token. ARGV[2]: the hold count after this call (0 releases fully).
+ *
+ * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
+ * hold the lock (expired, or taken by someone else).
+ */
+export const RELEASE_SCRIPT = defineScript(
+  'release',
+  `
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then
+  return -1
+end
+local count = tonumber(ARGV[2])
+if count <= 0 then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('HSET', KEYS[1], 'count', count)
+return count
+`,
+  '7a8695505f4ac6d2f022e5ccd3aceaa2cad14930',
+);
+
+/**
+ * Extends a held lock: adds ms to its remaining time, or replaces the remaining time with ms.
+ * Background renewal is a replace with the lock's ttl.
+ *
+ * KEYS[1]: the lock hash.
+ * ARGV[1]: owner token. ARGV[2]: ms. ARGV[3]: `1` to replace the remaining time, `0` to add.
+ *
+ * Returns the new remaining time in ms; -1 when the lock no longer exists; -2 when another
+ * token holds it.
+ */
+export const EXTEND_SCRIPT = defineScript(
+  'extend',
+  `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if not owner then
+  return -1
+end
+if owner ~= ARGV[1] then
+  return -2
+end
+local ttl = tonumber(ARGV[2])
+if ARGV[3] == '0' then
+  local remaining = redis.call('PTTL', KEYS[1])
+  if remaining > 0 then
+    ttl = ttl + remaining
+  end
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return ttl
+`,
+  '0279f22c68e1a4aa11acd22643ba05d11c2d2dea',
+);
+
+/**
+ * Reads a lock's state in one step, for status checks.
+ *
+ * KEYS[1]: the lock hash.
+ *
+ * Returns `{owner, pttl, count}`: owner is nil and pttl -2 when the lock is free.
+ */
+export const INSPECT_SCRIPT = defineScript(
+  'inspect',
+  `
+local fields = redis.call('HMGET', KEYS[1], 'owner', 'count')
+return {fields[1], redis.call('PTTL', KEYS[1]), fields[2]}
+`,
+  'c928e882f261e9651372abc86f8b030e5226554c',
+);
+
+/** Every script, for preloading and for the SHA-1 test. */
+export const ALL_SCRIPTS: readonly LuaScript[] = Object.freeze([
+  ACQUIRE_SCRIPT,
+  RELEASE_SCRIPT,
+  EXTEND_SCRIPT,
+  INSPECT_SCRIPT,
+]);

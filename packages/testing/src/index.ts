@@ -1,0 +1,12 @@
+/**
+ * `@lock/testing`: the shared test harness of the @lock packages. Private; consumed as TypeScript
+ * source by vitest only.
+ *
+ * @packageDocumentation
+ */
+export {
+	type ProvisionRedisOptions,
+	provisionRedis,
+	type RedisInstance,
+	type TestcontainersModules,
+} from "./redis-server.js";
