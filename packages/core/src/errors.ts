@@ -41,19 +41,31 @@ export class LockError extends Error {
   }
 
   /**
-   * True when `value` is an error of this class (or, on `LockError` itself, of any @lock error
-   * class), even if it was created by another copy of the package.
+   * True when `value` is an @lock error of any class, even one created by another copy of the
+   * package. Each subclass has its own `isInstance` for its own kind. Safe to pass detached, e.g.
+   * `errors.filter(LockError.isInstance)`.
    */
-  static isInstance<T extends typeof LockError>(this: T, value: unknown): value is InstanceType<T> {
-    if (typeof value !== 'object' || value === null) return false;
-    if ((value as Record<PropertyKey, unknown>)[LOCK_ERROR_MARKER] !== true) return false;
-    return this.errorName === LockError.errorName || (value as Error).name === this.errorName;
-  }
+  static readonly isInstance: (value: unknown) => value is LockError = (value) => hasLockErrorMarker(value);
+}
+
+function hasLockErrorMarker(value: unknown): value is LockError {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as Record<PropertyKey, unknown>)[LOCK_ERROR_MARKER] === true
+  );
+}
+
+/** `isInstance` for one subclass: the marker plus that class's `name`. */
+function isLockErrorNamed<T extends LockError>(errorName: string): (value: unknown) => value is T {
+  return (value): value is T => hasLockErrorMarker(value) && value.name === errorName;
 }
 
 /** Why a lock could not be had. */
 export class LockAcquireError extends LockError {
   static override readonly errorName: string = 'LockAcquireError';
+  /** True when `value` is a LockAcquireError, even from another copy of the package. */
+  static override readonly isInstance = isLockErrorNamed<LockAcquireError>('LockAcquireError');
 
   /** The lock's name (without prefix). */
   readonly lockName: string;
@@ -92,6 +104,8 @@ export type LockLostReason = 'expired' | 'taken' | 'unreachable' | 'released';
  */
 export class LockLostError extends LockError {
   static override readonly errorName: string = 'LockLostError';
+  /** True when `value` is a LockLostError, even from another copy of the package. */
+  static override readonly isInstance = isLockErrorNamed<LockLostError>('LockLostError');
 
   readonly lockName: string;
   readonly reason: LockLostReason;
@@ -112,6 +126,8 @@ export class LockLostError extends LockError {
 /** An option, lock name or argument was invalid. Thrown before anything is sent to Redis. */
 export class LockOptionError extends LockError {
   static override readonly errorName: string = 'LockOptionError';
+  /** True when `value` is a LockOptionError, even from another copy of the package. */
+  static override readonly isInstance = isLockErrorNamed<LockOptionError>('LockOptionError');
 
   /** The option or argument at fault, e.g. `ttl` or `name`. */
   readonly option: string;
@@ -125,6 +141,8 @@ export class LockOptionError extends LockError {
 /** A lock handle was used in a way its state does not allow. Nothing was sent to Redis. */
 export class LockMisuseError extends LockError {
   static override readonly errorName: string = 'LockMisuseError';
+  /** True when `value` is a LockMisuseError, even from another copy of the package. */
+  static override readonly isInstance = isLockErrorNamed<LockMisuseError>('LockMisuseError');
 
   constructor(message: string) {
     super('LOCK_MISUSE', message);
@@ -134,6 +152,8 @@ export class LockMisuseError extends LockError {
 /** Redis, or the client in front of it, failed. The original error is the `cause`. */
 export class LockRedisError extends LockError {
   static override readonly errorName: string = 'LockRedisError';
+  /** True when `value` is a LockRedisError, even from another copy of the package. */
+  static override readonly isInstance = isLockErrorNamed<LockRedisError>('LockRedisError');
 
   /** The name of the Lua script that was being run. */
   readonly script: string;

@@ -8,12 +8,7 @@
  */
 import { nanoid } from 'nanoid';
 import { monotonicNow } from './clock.js';
-import {
-  LockLostError,
-  type LockLostReason,
-  LockMisuseError,
-  LockRedisError,
-} from './errors.js';
+import { LockLostError, type LockLostReason, LockMisuseError, LockRedisError } from './errors.js';
 import { checkPositiveInteger, type ResolvedLockOptions } from './options.js';
 import { Lease, type RenewalResult } from './renewal.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from './runner.js';

@@ -181,7 +181,10 @@ export class Locker {
       if (typeof fn !== 'function') throw new LockOptionError('fn', 'locked() wraps a function.');
       const lockName = name ?? (context === undefined ? fn.name : String(context.name));
       if (!lockName) {
-        throw new LockOptionError('name', 'cannot name the lock after an anonymous function; pass a name to locked().');
+        throw new LockOptionError(
+          'name',
+          'cannot name the lock after an anonymous function; pass a name to locked().',
+        );
       }
       return async function lockedFunction(this: This, ...args: Args): Promise<Awaited<Result> | undefined> {
         const lock = locker.createLock(lockName, lockOptions);

@@ -133,8 +133,7 @@ export function resolveLockOptions(
   const waitTimeout = merged.waitTimeout ?? DEFAULTS.waitTimeout;
   checkDuration('waitTimeout', waitTimeout, { allowInfinity: true });
 
-  const retryCount =
-    merged.retryCount ?? (merged.waitTimeout === undefined ? 0 : Number.POSITIVE_INFINITY);
+  const retryCount = merged.retryCount ?? (merged.waitTimeout === undefined ? 0 : Number.POSITIVE_INFINITY);
   if (
     typeof retryCount !== 'number' ||
     !(Number.isSafeInteger(retryCount) || retryCount === Number.POSITIVE_INFINITY) ||
@@ -219,7 +218,9 @@ function checkDuration(option: string, value: unknown, { allowInfinity = false }
     value >= 0 &&
     (Number.isSafeInteger(value) || (allowInfinity && value === Number.POSITIVE_INFINITY));
   if (!ok) {
-    const expected = allowInfinity ? 'a non-negative integer number of ms or Infinity' : 'a non-negative integer number of ms';
+    const expected = allowInfinity
+      ? 'a non-negative integer number of ms or Infinity'
+      : 'a non-negative integer number of ms';
     throw new LockOptionError(option, `expected ${expected}, got ${describe(value)}.`);
   }
 }

@@ -4,9 +4,19 @@
  *
  * @packageDocumentation
  */
+
 export {
-	type ProvisionRedisOptions,
-	provisionRedis,
-	type RedisInstance,
-	type TestcontainersModules,
-} from "./redis-server.js";
+  type AdapterUnderTest,
+  type ConnectedClient,
+  elapse,
+  parseCommandStats,
+  type RecordingRunner,
+  recordingRunner,
+  runConformanceSuite,
+} from './conformance.js';
+export {
+  type ProvisionRedisOptions,
+  provisionRedis,
+  type RedisInstance,
+  type TestcontainersModules,
+} from './redis-server.js';

@@ -1,0 +1,737 @@
+/**
+ * The adapter conformance suite: one set of behavioural tests, written once, that every adapter
+ * package runs unchanged against a real Redis. Passing it is what "swap clients by changing one
+ * line" means.
+ *
+ * Timing tests use short ttls with generous margins so they hold on a loaded 2-core machine.
+ */
+import {
+  ALL_SCRIPTS,
+  type Lock,
+  LockAcquireError,
+  LockError,
+  Locker,
+  type LockerOptions,
+  LockLostError,
+  LockMisuseError,
+  LockOptionError,
+  LockRedisError,
+  type ScriptRunner,
+} from '@lock/core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { provisionRedis, type RedisInstance } from './redis-server.js';
+
+/** One connected client of the adapter under test. */
+export interface ConnectedClient {
+  /** The adapter's runner over this client. */
+  readonly runner: ScriptRunner;
+  /** Sends a raw command through the same client (for setup and assertions). */
+  command(args: readonly string[]): Promise<unknown>;
+  /** Closes the client (the suite owns the clients it connects). */
+  close(): Promise<void>;
+}
+
+/** How the suite gets clients of the adapter under test. */
+export interface AdapterUnderTest {
+  /** Shown in test names, e.g. `ioredis`. */
+  readonly name: string;
+  /** Connects a new client to `url` and wraps it with the adapter. */
+  connect(url: string): Promise<ConnectedClient>;
+}
+
+/** A runner that records every script it runs, to prove what was (or was not) sent. */
+export interface RecordingRunner extends ScriptRunner {
+  readonly calls: string[];
+  /** Called after each script settles, with its name. */
+  onSettled?: (scriptName: string) => void;
+}
+
+export function recordingRunner(inner: ScriptRunner): RecordingRunner {
+  const recorder: RecordingRunner = {
+    calls: [],
+    async run(script, keys, args) {
+      recorder.calls.push(script.name);
+      try {
+        return await inner.run(script, keys, args);
+      } finally {
+        recorder.onSettled?.(script.name);
+      }
+    },
+  };
+  return recorder;
+}
+
+/** Resolves after `ms`: only where elapsed time itself is what a test is about. */
+export function elapse(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Parses `INFO commandstats` into calls per command. */
+export function parseCommandStats(info: string): Record<string, number> {
+  const calls: Record<string, number> = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    calls[match[1] as string] = Number(match[2]);
+  }
+  return calls;
+}
+
+let nameCounter = 0;
+/** A lock name no other test uses. */
+function uniqueName(label: string): string {
+  nameCounter += 1;
+  return `${label}-${process.pid}-${nameCounter}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Registers the whole conformance suite for `adapter`. Call it at the top level of a test file;
+ * it provisions its own Redis for that file.
+ */
+export function runConformanceSuite(adapter: AdapterUnderTest): void {
+  describe(`conformance: ${adapter.name}`, () => {
+    let redis: RedisInstance;
+    let client: ConnectedClient;
+    const extraClients: ConnectedClient[] = [];
+
+    const command = (...args: string[]) => client.command(args);
+    const newLocker = (options: LockerOptions = {}, runner: ScriptRunner = client.runner) =>
+      new Locker(runner, { prefix: 'conformance:', ...options });
+    const commandStats = async () => parseCommandStats(String(await command('INFO', 'commandstats')));
+
+    beforeAll(async () => {
+      redis = await provisionRedis();
+      client = await adapter.connect(redis.url);
+    });
+
+    afterAll(async () => {
+      await Promise.all(extraClients.map((extra) => extra.close()));
+      await client?.close();
+      await redis?.stop();
+    });
+
+    describe('scripts (D1)', () => {
+      it('every script SHA-1 written in core matches SCRIPT LOAD on a real server', async () => {
+        for (const script of ALL_SCRIPTS) {
+          expect(await command('SCRIPT', 'LOAD', script.source), script.name).toBe(script.sha1);
+        }
+      });
+
+      it('recovers from SCRIPT FLUSH with one EVAL per script, then goes back to EVALSHA (D2)', async () => {
+        const locker = newLocker();
+        const warmUp = await locker.acquire(uniqueName('flush'));
+        await warmUp.release();
+        await command('SCRIPT', 'FLUSH');
+        await command('CONFIG', 'RESETSTAT');
+
+        for (let round = 0; round < 3; round += 1) {
+          const lock = await locker.acquire(uniqueName('flush'));
+          expect(await lock.extend(1_000)).toBe(true);
+          expect(await lock.release()).toBe(true);
+        }
+        const stats = await commandStats();
+        // Round 1: acquire, extend and release each hit NOSCRIPT once and fall back to EVAL.
+        expect(stats.eval).toBe(3);
+        expect(stats.evalsha).toBe(9);
+      });
+
+      it('sends exactly one EVALSHA per acquire, extend and release in the steady state (P1)', async () => {
+        const locker = newLocker();
+        const warmUp = await locker.acquire(uniqueName('steady'));
+        await warmUp.extend(100);
+        await warmUp.release();
+        await command('CONFIG', 'RESETSTAT');
+
+        const rounds = 10;
+        for (let round = 0; round < rounds; round += 1) {
+          const lock = await locker.acquire(uniqueName('steady'));
+          await lock.extend(1_000);
+          await lock.release();
+        }
+        const stats = await commandStats();
+        delete stats.info;
+        delete stats['config|resetstat'];
+        // Redis counts the commands a script runs too: these are exactly the scripts' own calls
+        // (acquire: HGET HSET PEXPIRE; extend: HGET PTTL PEXPIRE; release: HGET DEL). Anything a
+        // client sent besides EVALSHA would show up as an extra entry or count.
+        expect(stats).toEqual({
+          evalsha: rounds * 3,
+          hget: rounds * 3,
+          hset: rounds,
+          pexpire: rounds * 2,
+          pttl: rounds,
+          del: rounds,
+        });
+      });
+    });
+
+    describe('ownership (S1) and expiry (S2)', () => {
+      it('only the owner can release: another handle gets false and deletes nothing', async () => {
+        const locker = newLocker();
+        const name = uniqueName('owner');
+        const holder = await locker.acquire(name);
+        const stranger = locker.createLock(name);
+
+        expect(await stranger.release()).toBe(false);
+        expect(await holder.isLockedByMe()).toBe(true);
+        expect(await stranger.extend(10_000)).toBe(false);
+        expect(await holder.release()).toBe(true);
+        expect(await command('EXISTS', holder.key)).toBe(0);
+      });
+
+      it('gives every handle its own token', () => {
+        const locker = newLocker();
+        const tokens = new Set(Array.from({ length: 100 }, () => locker.createLock('same').token));
+        expect(tokens.size).toBe(100);
+      });
+
+      it('sets the value and the expiry in one step: the key never lives without a ttl', async () => {
+        const lock = await newLocker({ ttl: 5_000 }).acquire(uniqueName('atomic'));
+        const pttl = Number(await command('PTTL', lock.key));
+        expect(pttl).toBeGreaterThan(4_000);
+        expect(pttl).toBeLessThanOrEqual(5_000);
+        await lock.release();
+      });
+
+      it('frees the lock after its ttl when the holder never releases', async () => {
+        const locker = newLocker({ ttl: 200 });
+        const name = uniqueName('expiry');
+        await locker.acquire(name);
+        expect(await locker.tryAcquire(name)).toBeNull();
+        await elapse(400);
+        const next = await locker.tryAcquire(name);
+        expect(next).not.toBeNull();
+        await next?.release();
+      });
+
+      it('uses the configured prefix and a {hash tag} around the name', async () => {
+        const lock = await newLocker({ prefix: 'myapp:locks:' }).acquire('report');
+        expect(lock.key).toBe('myapp:locks:{report}');
+        expect(await command('EXISTS', 'myapp:locks:{report}')).toBe(1);
+        await lock.release();
+      });
+    });
+
+    describe('retries and waiting (S3)', () => {
+      it('retries until the holder releases', async () => {
+        const locker = newLocker({ retryCount: 50, retryDelay: 20 });
+        const name = uniqueName('retry');
+        const holder = await locker.acquire(name);
+        setTimeout(() => void holder.release(), 100);
+        const waiter = await locker.acquire(name);
+        expect(await waiter.isLockedByMe()).toBe(true);
+        await waiter.release();
+      });
+
+      it('makes exactly 1 + retryCount attempts, then fails with LOCK_NOT_ACQUIRED', async () => {
+        const name = uniqueName('exhaust');
+        const holder = await newLocker().acquire(name);
+        const recorder = recordingRunner(client.runner);
+        const error = await newLocker({ retryCount: 3, retryDelay: 10 }, recorder)
+          .acquire(name)
+          .catch((caught: unknown) => caught);
+        expect(LockAcquireError.isInstance(error)).toBe(true);
+        expect((error as LockAcquireError).code).toBe('LOCK_NOT_ACQUIRED');
+        expect((error as LockAcquireError).attempts).toBe(4);
+        expect(recorder.calls).toEqual(['acquire', 'acquire', 'acquire', 'acquire']);
+        await holder.release();
+      });
+
+      it('honours the overall wait budget (waitTimeout) with unlimited retries', async () => {
+        const name = uniqueName('budget');
+        const holder = await newLocker().acquire(name);
+        const started = performance.now();
+        const error = await newLocker({ waitTimeout: 300, retryDelay: 20 })
+          .acquire(name)
+          .catch((caught: unknown) => caught);
+        const waited = performance.now() - started;
+        expect((error as LockError).code).toBe('LOCK_NOT_ACQUIRED');
+        expect((error as LockAcquireError).attempts).toBeGreaterThan(3);
+        expect(waited).toBeGreaterThanOrEqual(280);
+        expect(waited).toBeLessThan(2_000);
+        await holder.release();
+      });
+
+      it('spreads retries with jitter: waiters do not retry in lockstep', async () => {
+        const name = uniqueName('jitter');
+        const holder = await newLocker().acquire(name);
+        const attemptTimes: number[][] = [[], []];
+        const waiters = attemptTimes.map((times) => {
+          const recorder = recordingRunner(client.runner);
+          recorder.onSettled = () => times.push(performance.now());
+          return newLocker({ retryCount: 5, retryDelay: 40, retryJitter: 30 }, recorder)
+            .acquire(name)
+            .catch(() => null);
+        });
+        await Promise.all(waiters);
+        const [first, second] = attemptTimes as [number[], number[]];
+        const gaps = first.slice(1).map((time, index) => Math.abs(time - (second[index + 1] ?? time)));
+        expect(gaps.some((gap) => gap > 2)).toBe(true);
+        await holder.release();
+      });
+
+      it('an AbortSignal ends the wait at once with LOCK_ACQUIRE_ABORTED', async () => {
+        const name = uniqueName('abort');
+        const holder = await newLocker().acquire(name);
+        const controller = new AbortController();
+        const recorder = recordingRunner(client.runner);
+        recorder.onSettled = () => controller.abort(new Error('shutting down'));
+        const started = performance.now();
+        const error = await newLocker({ retryCount: Number.POSITIVE_INFINITY, retryDelay: 5_000 }, recorder)
+          .acquire(name, { signal: controller.signal })
+          .catch((caught: unknown) => caught);
+        expect((error as LockError).code).toBe('LOCK_ACQUIRE_ABORTED');
+        expect(((error as LockError).cause as Error).message).toBe('shutting down');
+        expect(performance.now() - started).toBeLessThan(2_000);
+        expect(recorder.calls).toEqual(['acquire']);
+        await holder.release();
+      });
+
+      it('an already-aborted signal sends nothing', async () => {
+        const recorder = recordingRunner(client.runner);
+        const error = await newLocker({}, recorder)
+          .acquire(uniqueName('pre-aborted'), { signal: AbortSignal.abort() })
+          .catch((caught: unknown) => caught);
+        expect((error as LockError).code).toBe('LOCK_ACQUIRE_ABORTED');
+        expect(recorder.calls).toEqual([]);
+      });
+
+      it('tryAcquire makes one attempt and returns null, whatever the retry defaults', async () => {
+        const name = uniqueName('try');
+        const holder = await newLocker().acquire(name);
+        const recorder = recordingRunner(client.runner);
+        const locker = newLocker({ retryCount: 5, retryDelay: 1_000 }, recorder);
+        expect(await locker.tryAcquire(name)).toBeNull();
+        expect(recorder.calls).toEqual(['acquire']);
+        await holder.release();
+      });
+    });
+
+    describe('auto-renewal (S4)', () => {
+      it('keeps a lock alive over more than 3 ttls, then stops renewing once released', async () => {
+        const recorder = recordingRunner(client.runner);
+        const locker = newLocker({ ttl: 300, autoRenewal: true }, recorder);
+        const name = uniqueName('renew');
+        const lock = await locker.acquire(name);
+        expect(lock.options.renewalInterval).toBe(100);
+
+        await elapse(1_000);
+        expect(lock.isHeld).toBe(true);
+        expect(lock.signal.aborted).toBe(false);
+        expect(await lock.isLockedByMe()).toBe(true);
+        expect(await newLocker().tryAcquire(name)).toBeNull();
+        expect(recorder.calls.filter((call) => call === 'extend').length).toBeGreaterThanOrEqual(5);
+
+        expect(await lock.release()).toBe(true);
+        const callsAtRelease = recorder.calls.length;
+        await elapse(400);
+        expect(recorder.calls.length).toBe(callsAtRelease);
+        expect(await command('EXISTS', lock.key)).toBe(0);
+      });
+
+      it('signals a lost lock when the key is deleted behind the holder (S13)', async () => {
+        const lock = await newLocker({ ttl: 600, autoRenewal: true }).acquire(uniqueName('stolen'));
+        const lost = new Promise<unknown>((resolve) =>
+          lock.signal.addEventListener('abort', () => resolve(lock.signal.reason), { once: true }),
+        );
+        await command('DEL', lock.key);
+        const reason = await lost;
+        expect(LockLostError.isInstance(reason)).toBe(true);
+        expect((reason as LockLostError).reason).toBe('expired');
+        expect(lock.state).toBe('lost');
+        expect(await lock.release()).toBe(false);
+      });
+
+      it('signals "taken" when renewal finds another owner, and never touches their lock', async () => {
+        const lock = await newLocker({ ttl: 600, autoRenewal: true }).acquire(uniqueName('taken'));
+        const lost = new Promise<unknown>((resolve) =>
+          lock.signal.addEventListener('abort', () => resolve(lock.signal.reason), { once: true }),
+        );
+        await command('HSET', lock.key, 'owner', 'someone-else', 'count', '1');
+        expect(((await lost) as LockLostError).reason).toBe('taken');
+        expect(await lock.release()).toBe(false);
+        expect(await command('HGET', lock.key, 'owner')).toBe('someone-else');
+        await command('DEL', lock.key);
+      });
+
+      it('signals expiry of a lock without renewal when its ttl runs out', async () => {
+        const lock = await newLocker({ ttl: 200 }).acquire(uniqueName('lapse'));
+        const reason = await new Promise<unknown>((resolve) =>
+          lock.signal.addEventListener('abort', () => resolve(lock.signal.reason), { once: true }),
+        );
+        expect((reason as LockLostError).reason).toBe('expired');
+        expect(await lock.extend(1_000)).toBe(false);
+      });
+    });
+
+    describe('manual control (S5) and status (S6)', () => {
+      it('acquire() is non-blocking by default and answers true/false', async () => {
+        const locker = newLocker();
+        const name = uniqueName('manual');
+        const first = locker.createLock(name);
+        const second = locker.createLock(name);
+        expect(await first.acquire()).toBe(true);
+        expect(await second.acquire()).toBe(false);
+        expect(second.state).toBe('unlocked');
+        expect(await first.release()).toBe(true);
+        expect(await second.acquire()).toBe(true);
+        await second.release();
+      });
+
+      it('extend(ms) adds to the remaining time; { replace: true } sets it', async () => {
+        const lock = await newLocker({ ttl: 10_000 }).acquire(uniqueName('extend'));
+        expect(await lock.extend(20_000)).toBe(true);
+        const added = await lock.remainingTime();
+        expect(added).toBeGreaterThan(28_000);
+        expect(added).toBeLessThanOrEqual(30_000);
+
+        expect(await lock.extend(5_000, { replace: true })).toBe(true);
+        const replaced = await lock.remainingTime();
+        expect(replaced).toBeGreaterThan(4_000);
+        expect(replaced).toBeLessThanOrEqual(5_000);
+        await lock.release();
+      });
+
+      it('reports isLockedByAnyone, isLockedByMe and the remaining time', async () => {
+        const locker = newLocker({ ttl: 10_000 });
+        const name = uniqueName('status');
+        const mine = locker.createLock(name);
+        const theirs = locker.createLock(name);
+        expect(await mine.isLockedByAnyone()).toBe(false);
+        expect(await mine.remainingTime()).toBe(0);
+
+        await mine.acquire();
+        expect(await mine.isLockedByAnyone()).toBe(true);
+        expect(await theirs.isLockedByAnyone()).toBe(true);
+        expect(await mine.isLockedByMe()).toBe(true);
+        expect(await theirs.isLockedByMe()).toBe(false);
+        expect(await mine.remainingTime()).toBeGreaterThan(9_000);
+        expect(await theirs.remainingTime()).toBe(0);
+
+        await mine.release();
+        expect(await theirs.isLockedByAnyone()).toBe(false);
+        expect(await mine.isLockedByMe()).toBe(false);
+      });
+    });
+
+    describe('scoped use (S7) and the Locker (S8)', () => {
+      it('await using releases at the end of the scope, also when it throws', async () => {
+        const locker = newLocker();
+        const name = uniqueName('using');
+        let key = '';
+        {
+          await using lock = await locker.acquire(name);
+          key = lock.key;
+          expect(await command('EXISTS', key)).toBe(1);
+        }
+        expect(await command('EXISTS', key)).toBe(0);
+
+        const failing = async () => {
+          await using lock = await locker.acquire(name);
+          expect(lock.isHeld).toBe(true);
+          throw new Error('boom');
+        };
+        await expect(failing()).rejects.toThrow('boom');
+        expect(await command('EXISTS', key)).toBe(0);
+      });
+
+      it('withLock passes the held lock, returns the result and releases', async () => {
+        const locker = newLocker();
+        const name = uniqueName('with');
+        let seen: Lock | undefined;
+        const result = await locker.withLock(name, async (lock) => {
+          seen = lock;
+          expect(await lock.isLockedByMe()).toBe(true);
+          return 42;
+        });
+        expect(result).toBe(42);
+        if (seen === undefined) throw new Error('withLock did not call the callback');
+        expect(seen.state).toBe('released');
+        expect((seen.signal.reason as LockLostError).reason).toBe('released');
+        expect(await command('EXISTS', seen.key)).toBe(0);
+      });
+
+      it("withLock releases on throw and rethrows the callback's own error", async () => {
+        const locker = newLocker();
+        const name = uniqueName('with-throw');
+        const failure = new Error('callback failed');
+        let key = '';
+        const error = await locker
+          .withLock(name, async (lock) => {
+            key = lock.key;
+            throw failure;
+          })
+          .catch((caught: unknown) => caught);
+        expect(error).toBe(failure);
+        expect(await command('EXISTS', key)).toBe(0);
+      });
+
+      it('withLock throws LockAcquireError and never calls the callback when the lock is held', async () => {
+        const locker = newLocker();
+        const name = uniqueName('with-held');
+        const holder = await locker.acquire(name);
+        let called = false;
+        const error = await locker
+          .withLock(name, () => {
+            called = true;
+          })
+          .catch((caught: unknown) => caught);
+        expect(LockAcquireError.isInstance(error)).toBe(true);
+        expect(LockError.isInstance(error)).toBe(true);
+        expect(called).toBe(false);
+        await holder.release();
+      });
+
+      it('a callback that releases the lock itself does not make withLock fail', async () => {
+        const result = await newLocker().withLock(uniqueName('self-release'), async (lock) => {
+          expect(await lock.release()).toBe(true);
+          return 'done';
+        });
+        expect(result).toBe('done');
+      });
+    });
+
+    describe('wrapped functions and decorators (S9)', () => {
+      it('names the lock after the function and runs it under the lock', async () => {
+        const locker = newLocker();
+        const probe = locker.createLock('dailyReport');
+        async function dailyReport(day: string): Promise<string> {
+          expect(await probe.isLockedByAnyone()).toBe(true);
+          return `report for ${day}`;
+        }
+        const run = locker.locked()(dailyReport);
+        expect(await run('monday')).toBe('report for monday');
+        expect(await probe.isLockedByAnyone()).toBe(false);
+      });
+
+      it("onLocked: 'skip' resolves undefined without running; 'throw' rejects", async () => {
+        const locker = newLocker();
+        const name = uniqueName('cron');
+        const holder = await locker.acquire(name);
+        let runs = 0;
+        const job = async () => {
+          runs += 1;
+          return 'ran';
+        };
+        expect(await locker.locked(name, { onLocked: 'skip' })(job)()).toBeUndefined();
+        const error = await locker
+          .locked(name)(job)()
+          .catch((caught: unknown) => caught);
+        expect((error as LockError).code).toBe('LOCK_NOT_ACQUIRED');
+        expect(runs).toBe(0);
+        await holder.release();
+        expect(await locker.locked(name, { onLocked: 'skip' })(job)()).toBe('ran');
+        expect(runs).toBe(1);
+      });
+
+      it('works as a method decorator, keeping `this`, named after the method', async () => {
+        const locker = newLocker();
+        const probe = locker.createLock('rebuildIndex');
+        class Jobs {
+          readonly label = 'jobs';
+          @locker.locked()
+          async rebuildIndex(): Promise<string> {
+            expect(await probe.isLockedByAnyone()).toBe(true);
+            return this.label;
+          }
+          @locker.locked('decorated-cron', { onLocked: 'skip' })
+          async nightly(): Promise<string | undefined> {
+            return 'nightly ran';
+          }
+        }
+        const jobs = new Jobs();
+        expect(await jobs.rebuildIndex()).toBe('jobs');
+        const holder = await locker.acquire('decorated-cron');
+        expect(await jobs.nightly()).toBeUndefined();
+        await holder.release();
+        expect(await jobs.nightly()).toBe('nightly ran');
+      });
+    });
+
+    describe('reentrancy (S11)', () => {
+      it('counts re-entries, refreshes the expiry, and frees the key at zero', async () => {
+        const locker = newLocker({ ttl: 10_000, reentrant: true });
+        const name = uniqueName('reentrant');
+        const lock = locker.createLock(name);
+        expect(await lock.acquire()).toBe(true);
+        expect(await lock.extend(1_000, { replace: true })).toBe(true);
+        expect(await lock.acquire()).toBe(true);
+        expect(await lock.acquire()).toBe(true);
+        expect(lock.holdCount).toBe(3);
+        expect(await command('HGET', lock.key, 'count')).toBe('3');
+        expect(Number(await command('PTTL', lock.key))).toBeGreaterThan(9_000);
+
+        expect(await locker.tryAcquire(name)).toBeNull();
+        expect(await lock.release()).toBe(true);
+        expect(await command('HGET', lock.key, 'count')).toBe('2');
+        expect(await lock.release()).toBe(true);
+        expect(await lock.isLockedByMe()).toBe(true);
+        expect(await lock.release()).toBe(true);
+        expect(await command('EXISTS', lock.key)).toBe(0);
+        expect(lock.state).toBe('released');
+      });
+
+      it('dispose releases every re-entry at once', async () => {
+        const lock = newLocker({ reentrant: true }).createLock(uniqueName('reentrant-dispose'));
+        await lock.acquire();
+        await lock.acquire();
+        await lock[Symbol.asyncDispose]();
+        expect(await command('EXISTS', lock.key)).toBe(0);
+      });
+
+      it('a non-reentrant handle refuses to enter twice', async () => {
+        const lock = newLocker().createLock(uniqueName('not-reentrant'));
+        await lock.acquire();
+        await expect(lock.acquire()).rejects.toSatisfy(LockMisuseError.isInstance);
+        await lock.release();
+      });
+    });
+
+    describe('mutual exclusion (S12)', () => {
+      it('24 concurrent acquirers over 4 clients: never two holders, exact non-atomic counter', async () => {
+        const clients = await Promise.all(Array.from({ length: 4 }, () => adapter.connect(redis.url)));
+        extraClients.push(...clients);
+        const name = uniqueName('exclusive');
+        const counterKey = `conformance:counter:${name}`;
+        let holders = 0;
+        let maxHolders = 0;
+        const workers = Array.from({ length: 24 }, (_, index) => {
+          const worker = clients[index % clients.length] as ConnectedClient;
+          const locker = newLocker({ retryDelay: 5, retryJitter: 5, waitTimeout: 30_000 }, worker.runner);
+          return locker.withLock(name, async () => {
+            holders += 1;
+            maxHolders = Math.max(maxHolders, holders);
+            const value = Number((await worker.command(['GET', counterKey])) ?? 0);
+            await elapse(2);
+            await worker.command(['SET', counterKey, String(value + 1)]);
+            holders -= 1;
+          });
+        });
+        await Promise.all(workers);
+        expect(maxHolders).toBe(1);
+        expect(Number(await command('GET', counterKey))).toBe(24);
+      });
+    });
+
+    describe('errors (S13)', () => {
+      it('wraps a Redis failure in LockRedisError with the cause, and the handle stays usable', async () => {
+        const name = uniqueName('wrongtype');
+        const lock = newLocker().createLock(name);
+        await command('SET', lock.key, 'not a hash');
+        const error = await lock.acquire().catch((caught: unknown) => caught);
+        expect(LockRedisError.isInstance(error)).toBe(true);
+        expect((error as LockRedisError).code).toBe('REDIS_ERROR');
+        expect((error as LockRedisError).script).toBe('acquire');
+        expect(String(((error as LockRedisError).cause as Error).message)).toMatch(/WRONGTYPE/);
+        await command('DEL', lock.key);
+        expect(await lock.acquire()).toBe(true);
+        await lock.release();
+      });
+
+      it('LockError.isInstance recognises errors by marker, not by class identity', async () => {
+        const error = new LockOptionError('ttl', 'bad');
+        const foreign = Object.assign(Object.create(null), error);
+        expect(LockError.isInstance(error)).toBe(true);
+        expect(LockOptionError.isInstance(error)).toBe(true);
+        expect(LockAcquireError.isInstance(error)).toBe(false);
+        expect(LockError.isInstance(new Error('plain'))).toBe(false);
+        expect(LockError.isInstance(foreign)).toBe(false);
+        expect(error.name).toBe('LockOptionError');
+      });
+    });
+
+    describe('bad input (R5): a typed error, and nothing sent to Redis', () => {
+      let recorder: RecordingRunner;
+      let locker: Locker;
+      beforeEach(() => {
+        recorder = recordingRunner(client.runner);
+        locker = new Locker(recorder);
+      });
+
+      const badLockOptions: [string, Record<string, unknown>][] = [
+        ['ttl 0', { ttl: 0 }],
+        ['negative ttl', { ttl: -1 }],
+        ['fractional ttl', { ttl: 1.5 }],
+        ['NaN ttl', { ttl: Number.NaN }],
+        ['infinite ttl', { ttl: Number.POSITIVE_INFINITY }],
+        ['string ttl', { ttl: '1000' }],
+        ['renewalInterval equal to ttl', { ttl: 1_000, renewalInterval: 1_000 }],
+        ['renewalInterval above ttl', { ttl: 1_000, renewalInterval: 5_000 }],
+        ['renewalInterval 0', { renewalInterval: 0 }],
+        ['negative retryCount', { retryCount: -1 }],
+        ['fractional retryCount', { retryCount: 1.5 }],
+        ['negative retryDelay', { retryDelay: -5 }],
+        ['negative waitTimeout', { waitTimeout: -1 }],
+        ['unknown backoff', { backoff: 'linear' }],
+        ['non-boolean autoRenewal', { autoRenewal: 'yes' }],
+        ["the seed's seconds-based `timeout`", { timeout: 30 }],
+      ];
+      for (const [label, options] of badLockOptions) {
+        it(`rejects ${label}`, async () => {
+          const attempt = () => locker.acquire('bad-input', options as LockerOptions);
+          await expect(attempt()).rejects.toSatisfy(LockOptionError.isInstance);
+          expect(() => new Locker(recorder, options as LockerOptions)).toThrow(LockOptionError);
+          expect(recorder.calls).toEqual([]);
+        });
+      }
+
+      const badNames: [string, unknown][] = [
+        ['an empty name', ''],
+        ['a numeric name', 42],
+        ['an undefined name', undefined],
+        ['an object name', { name: 'x' }],
+        ['a name over 1024 characters', 'x'.repeat(1025)],
+      ];
+      for (const [label, name] of badNames) {
+        it(`rejects ${label}`, async () => {
+          await expect(locker.acquire(name as string)).rejects.toSatisfy(LockOptionError.isInstance);
+          await expect(locker.withLock(name as string, () => 1)).rejects.toSatisfy(
+            LockOptionError.isInstance,
+          );
+          expect(() => locker.createLock(name as string)).toThrow(LockOptionError);
+          expect(recorder.calls).toEqual([]);
+        });
+      }
+
+      it('rejects a bad prefix, runner or onLocked', () => {
+        expect(() => new Locker(recorder, { prefix: 5 as unknown as string })).toThrow(LockOptionError);
+        expect(() => new Locker({} as ScriptRunner)).toThrow(LockOptionError);
+        expect(() => locker.locked('x', { onLocked: 'wait' as 'skip' })).toThrow(LockOptionError);
+        expect(() => locker.locked()(async () => 1)).toThrow(LockOptionError);
+        expect(recorder.calls).toEqual([]);
+      });
+
+      it('rejects non-positive or fractional extend(ms)', async () => {
+        const lock = await locker.acquire(uniqueName('bad-extend'));
+        recorder.calls.length = 0;
+        for (const ms of [0, -5, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          await expect(lock.extend(ms)).rejects.toSatisfy(LockOptionError.isInstance);
+        }
+        expect(recorder.calls).toEqual([]);
+        await lock.release();
+      });
+
+      it('rejects use after release and after dispose', async () => {
+        const released = await locker.acquire(uniqueName('after-release'));
+        await released.release();
+        const disposed = await locker.acquire(uniqueName('after-dispose'));
+        await disposed[Symbol.asyncDispose]();
+        recorder.calls.length = 0;
+        for (const lock of [released, disposed]) {
+          await expect(lock.acquire()).rejects.toSatisfy(LockMisuseError.isInstance);
+          await expect(lock.extend(1_000)).rejects.toSatisfy(LockMisuseError.isInstance);
+          await expect(lock.release()).rejects.toSatisfy(LockMisuseError.isInstance);
+          await lock[Symbol.asyncDispose](); // disposing twice stays a no-op
+        }
+        expect(recorder.calls).toEqual([]);
+      });
+    });
+
+    describe('the adapter (D2, D3)', () => {
+      it("never closes or reconfigures the user's client", async () => {
+        const locker = newLocker();
+        await locker.withLock(uniqueName('client-kept'), () => undefined);
+        expect(await command('PING')).toBe('PONG');
+        expect(Object.keys(client.runner)).toEqual(['run']);
+      });
+    });
+  });
+}
