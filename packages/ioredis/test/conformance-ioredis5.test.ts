@@ -1,0 +1,6 @@
+import { runConformanceSuite } from '@lock/testing';
+import { Redis } from 'ioredis5';
+import { ioredisAdapter } from './adapter.js';
+
+// ioredis 5 is still the most installed major; the peer range promises it works.
+runConformanceSuite(ioredisAdapter('ioredis 5', Redis));
