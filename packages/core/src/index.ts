@@ -14,9 +14,29 @@ export {
   LockOptionError,
   LockRedisError,
 } from './errors.js';
+export type { LockHooks } from './hooks.js';
 export { lockKey } from './keys.js';
-export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './lock.js';
-export { type AcquireOptions, type LockedOptions, type LockedWrapper, Locker } from './locker.js';
+export {
+  type AcquireCallOptions,
+  type ExtendOptions,
+  Lock,
+  type LockInspection,
+  type LockState,
+} from './lock.js';
+export {
+  type AcquireOptions,
+  type LockedOptions,
+  type LockedWrapper,
+  Locker,
+  type LockReport,
+} from './locker.js';
+export {
+  type ChannelHub,
+  type ChannelTransport,
+  createChannelHub,
+  type ReleaseNotifier,
+  type Unsubscribe,
+} from './notifications.js';
 export {
   type BackoffStrategy,
   DEFAULTS,

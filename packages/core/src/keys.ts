@@ -8,3 +8,13 @@
 export function lockKey(prefix: string, name: string): string {
   return `${prefix}{${name}}`;
 }
+
+/** The key of the counter that mints the fencing tokens of the lock at `key`. */
+export function fencingCounterKey(key: string): string {
+  return `${key}:fence`;
+}
+
+/** The channel a full release of the lock at `key` publishes on. */
+export function releaseChannel(key: string): string {
+  return `${key}:released`;
+}

@@ -9,6 +9,9 @@
 import { nanoid } from 'nanoid';
 import { monotonicNow } from './clock.js';
 import { LockLostError, type LockLostReason, LockMisuseError, LockRedisError } from './errors.js';
+import { callHook, type LockHooks } from './hooks.js';
+import { fencingCounterKey, releaseChannel } from './keys.js';
+import { hasReleaseNotifier } from './notifications.js';
 import { checkPositiveInteger, type ResolvedLockOptions } from './options.js';
 import { Lease, type RenewalResult } from './renewal.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from './runner.js';
@@ -39,6 +42,7 @@ export interface LockContext {
   readonly name: string;
   readonly key: string;
   readonly options: ResolvedLockOptions;
+  readonly hooks: LockHooks;
 }
 
 /** A distributed lock handle. See the module comment for its life cycle. */
@@ -53,17 +57,33 @@ export class Lock implements AsyncDisposable {
   readonly options: ResolvedLockOptions;
 
   readonly #runner: ScriptRunner;
+  readonly #hooks: LockHooks;
+  readonly #keys: readonly [lock: string, fencingCounter: string];
   readonly #lifetime = new AbortController();
   #state: LockState = 'unlocked';
   #holdCount = 0;
+  #fencingToken: number | undefined;
   #lease: Lease | undefined;
 
   /** @internal Use `Locker.createLock` or `Locker.acquire`. */
   constructor(context: LockContext) {
     this.#runner = context.runner;
+    this.#hooks = context.hooks;
     this.name = context.name;
     this.key = context.key;
+    this.#keys = [context.key, fencingCounterKey(context.key)];
     this.options = context.options;
+  }
+
+  /**
+   * The fencing token of this hold: an integer that strictly increases with every hold of this
+   * lock name, across all clients. Send it with each write to a store that keeps the highest token
+   * it has seen and rejects lower ones, so that a holder that lost the lock (GC pause, network
+   * partition) cannot overwrite a newer holder's work. `undefined` before the lock is held, or
+   * with `fencing: false`.
+   */
+  get fencingToken(): number | undefined {
+    return this.#fencingToken;
   }
 
   /**
@@ -117,6 +137,7 @@ export class Lock implements AsyncDisposable {
     this.#state = 'acquiring';
     let sentAt = 0;
     let outcome: WaitOutcome;
+    const runner = this.#runner;
     try {
       outcome = await waitForLock({
         lockName: this.name,
@@ -127,6 +148,9 @@ export class Lock implements AsyncDisposable {
           return this.#attemptAcquire(1);
         },
         onAbandonedAcquire: () => this.#releaseInBackground(),
+        subscribeToReleases: hasReleaseNotifier(runner)
+          ? (listener) => runner.subscribe(releaseChannel(this.key), listener)
+          : undefined,
       });
       if (!outcome.acquired) {
         this.#state = 'unlocked';
@@ -142,6 +166,7 @@ export class Lock implements AsyncDisposable {
     this.#holdCount = 1;
     this.#state = 'held';
     this.#startLease(sentAt);
+    callHook(this.#hooks.onAcquired, { lock: this, waited: outcome.waited, attempts: outcome.attempts });
     return outcome;
   }
 
@@ -184,6 +209,7 @@ export class Lock implements AsyncDisposable {
       return false;
     }
     this.#lease?.confirm(sentAt, result.ttl);
+    callHook(this.#hooks.onExtended, { lock: this, remaining: result.ttl, renewal: false });
     return true;
   }
 
@@ -200,7 +226,7 @@ export class Lock implements AsyncDisposable {
   /** Milliseconds until this handle's lock expires in Redis, or 0 when this handle does not hold it. */
   async remainingTime(): Promise<number> {
     const { owner, ttl } = await this.#inspect();
-    return owner === this.token ? Math.max(0, ttl) : 0;
+    return owner === this.token ? ttl : 0;
   }
 
   /**
@@ -258,7 +284,13 @@ export class Lock implements AsyncDisposable {
       {
         ttl,
         renewalInterval: autoRenewal ? renewalInterval : undefined,
-        renew: () => this.#extendInRedis(ttl, true),
+        renew: async () => {
+          const result = await this.#extendInRedis(ttl, true);
+          if (result.held)
+            callHook(this.#hooks.onExtended, { lock: this, remaining: result.ttl, renewal: true });
+          return result;
+        },
+        onRenewalFailed: (error) => callHook(this.#hooks.onRenewalFailed, { lock: this, error }),
         onLost: (reason, cause) => this.#end(reason, cause),
       },
       sentAt,
@@ -272,7 +304,10 @@ export class Lock implements AsyncDisposable {
     this.#lease = undefined;
     this.#holdCount = 0;
     this.#state = reason === 'released' ? 'released' : 'lost';
-    this.#lifetime.abort(new LockLostError(this.name, reason, { cause }));
+    const error = new LockLostError(this.name, reason, { cause });
+    this.#lifetime.abort(error);
+    if (reason === 'released') callHook(this.#hooks.onReleased, { lock: this });
+    else callHook(this.#hooks.onLost, { lock: this, error });
   }
 
   #assertNotSpent(operation: string, { allowLost = false } = {}): void {
@@ -284,12 +319,16 @@ export class Lock implements AsyncDisposable {
   }
 
   async #attemptAcquire(targetCount: number): Promise<boolean> {
-    const reply = await this.#run(ACQUIRE_SCRIPT, [this.token, this.options.ttl, targetCount]);
-    return Array.isArray(reply) && Number(reply[0]) === 1;
+    const { ttl, fencing } = this.options;
+    const reply = await this.#run(ACQUIRE_SCRIPT, [this.token, ttl, targetCount, fencing ? 1 : 0]);
+    if (!Array.isArray(reply) || Number(reply[0]) !== 1) return false;
+    const fencingToken = Number(reply[2]);
+    this.#fencingToken = fencingToken > 0 ? fencingToken : undefined;
+    return true;
   }
 
   async #sendRelease(targetCount: number): Promise<number> {
-    return Number(await this.#run(RELEASE_SCRIPT, [this.token, targetCount]));
+    return Number(await this.#run(RELEASE_SCRIPT, [this.token, targetCount, releaseChannel(this.key)]));
   }
 
   #releaseInBackground(): void {
@@ -306,16 +345,57 @@ export class Lock implements AsyncDisposable {
   }
 
   async #inspect(): Promise<{ owner: string | null; ttl: number }> {
-    const reply = await this.#run(INSPECT_SCRIPT, []);
-    const [owner, ttl] = Array.isArray(reply) ? reply : [];
-    return { owner: typeof owner === 'string' ? owner : null, ttl: Number(ttl ?? -2) };
+    const { owner, remaining } = await inspectLock(this.#runner, this.#keys);
+    return { owner, ttl: remaining };
   }
 
-  async #run(script: LuaScript, args: readonly ScriptArg[]): Promise<unknown> {
-    try {
-      return await this.#runner.run(script, [this.key], args);
-    } catch (error) {
-      throw new LockRedisError(script.name, error);
-    }
+  #run(script: LuaScript, args: readonly ScriptArg[]): Promise<unknown> {
+    return runScript(this.#runner, script, this.#keys, args);
   }
+}
+
+/** Runs a script, turning any failure into a {@link LockRedisError}. */
+async function runScript(
+  runner: ScriptRunner,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+): Promise<unknown> {
+  try {
+    return await runner.run(script, keys, args);
+  } catch (error) {
+    throw new LockRedisError(script.name, error);
+  }
+}
+
+/** What Redis shows about one lock, for operators. */
+export interface LockInspection {
+  /** The holder's owner token, or `null` when the lock is free. */
+  readonly owner: string | null;
+  /** Milliseconds until the lock expires; 0 when it is free. */
+  readonly remaining: number;
+  /** How many times the holder has entered it (0 when free). */
+  readonly holdCount: number;
+  /** The current holder's fencing token, or `null` (free, or held without fencing). */
+  readonly fencingToken: number | null;
+  /** The highest fencing token ever minted for this name, or `null` if none was. */
+  readonly lastFencingToken: number | null;
+}
+
+/** Reads one lock's state in one round trip. @internal */
+export async function inspectLock(
+  runner: ScriptRunner,
+  keys: readonly [lock: string, fencingCounter: string],
+): Promise<LockInspection> {
+  const reply = await runScript(runner, INSPECT_SCRIPT, keys, []);
+  const [owner, pttl, count, fence, lastFence] = Array.isArray(reply) ? reply : [];
+  const positiveOrNull = (value: unknown) => (Number(value) > 0 ? Number(value) : null);
+  const held = typeof owner === 'string';
+  return {
+    owner: held ? owner : null,
+    remaining: held ? Math.max(0, Number(pttl)) : 0,
+    holdCount: held ? Number(count) : 0,
+    fencingToken: held ? positiveOrNull(fence) : null,
+    lastFencingToken: positiveOrNull(lastFence),
+  };
 }

@@ -2,17 +2,20 @@
  * The entry point: a `Locker` is made once from a `ScriptRunner` and defaults, and hands out
  * locks in every style: handles, `await using`, callbacks, and wrapped functions/decorators.
  */
+import { CallChainLocks } from './async-context.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
-import { lockKey } from './keys.js';
-import { Lock } from './lock.js';
+import type { LockHooks } from './hooks.js';
+import { fencingCounterKey, lockKey } from './keys.js';
+import { inspectLock, Lock, type LockInspection } from './lock.js';
 import {
   checkLockName,
   type LockerOptions,
   type LockOptions,
+  resolveLockerOptions,
   resolveLockOptions,
-  resolvePrefix,
 } from './options.js';
 import type { ScriptRunner } from './runner.js';
+import type { WaitOutcome } from './wait.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
 export interface AcquireOptions extends LockOptions {
@@ -29,6 +32,14 @@ export interface LockedOptions extends LockOptions {
    * @default 'throw'
    */
   onLocked?: 'throw' | 'skip';
+}
+
+/** What {@link Locker.inspect} reports about one lock. */
+export interface LockReport extends LockInspection {
+  /** The lock's name (without prefix). */
+  readonly name: string;
+  /** The lock's Redis key. */
+  readonly key: string;
 }
 
 /**
@@ -59,6 +70,8 @@ export class Locker {
   readonly prefix: string;
   readonly #runner: ScriptRunner;
   readonly #defaults: LockOptions;
+  readonly #hooks: LockHooks;
+  readonly #callChain: CallChainLocks | undefined;
 
   /**
    * @param runner - runs scripts on Redis; get one from `@lock/ioredis` or `@lock/node-redis`.
@@ -69,11 +82,12 @@ export class Locker {
     if (typeof runner !== 'object' || runner === null || typeof runner.run !== 'function') {
       throw new LockOptionError('runner', 'expected a ScriptRunner (an object with a run() method).');
     }
+    const resolved = resolveLockerOptions(options);
     this.#runner = runner;
-    this.prefix = resolvePrefix(options);
-    const { prefix: _prefix, ...defaults } = options;
-    resolveLockOptions({}, defaults); // validate once, up front
-    this.#defaults = Object.freeze(defaults);
+    this.prefix = resolved.prefix;
+    this.#defaults = resolved.lockDefaults;
+    this.#hooks = resolved.hooks;
+    this.#callChain = resolved.asyncReentrancy ? new CallChainLocks() : undefined;
   }
 
   /**
@@ -87,6 +101,7 @@ export class Locker {
       name,
       key: lockKey(this.prefix, name),
       options: resolveLockOptions(this.#defaults, options),
+      hooks: this.#hooks,
     });
   }
 
@@ -126,24 +141,27 @@ export class Locker {
    * `fn` receives the held lock; pass `lock.signal` to work that must stop if the lock is lost.
    * If `fn` throws, that error is rethrown (never a release error in its place).
    *
+   * Nested inside another `withLock` on the same name in the same async call chain, `fn` runs
+   * within the outer hold (same lock, no Redis call) instead of deadlocking; see the
+   * `asyncReentrancy` option.
+   *
    * @throws {LockAcquireError} when the lock cannot be had; `fn` is not called.
    */
   async withLock<T>(name: string, fn: (lock: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw new LockOptionError('fn', 'withLock(name, fn, options?) needs a function to run.');
-    }
-    const lock = await this.acquire(name, options);
-    let result: T;
-    try {
-      result = await fn(lock);
-    } catch (error) {
-      // The callback's error is what the caller needs; a failed release only means the lock
-      // expires within its ttl, which its signal already reports.
-      await lock.releaseIfHeld().catch(() => {});
-      throw error;
-    }
-    await lock.releaseIfHeld();
-    return result;
+    const outcome = await this.#runLocked(name, fn, options);
+    if (!outcome.acquired) throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: name, ...outcome });
+    return outcome.value;
+  }
+
+  /**
+   * What Redis shows about the lock called `name`: holder, remaining time, re-entry count and
+   * fencing tokens, in one round trip. For operators and dashboards.
+   * @throws {LockRedisError} when Redis fails.
+   */
+  async inspect(name: string): Promise<LockReport> {
+    checkLockName(name);
+    const key = lockKey(this.prefix, name);
+    return { name, key, ...(await inspectLock(this.#runner, [key, fencingCounterKey(key)])) };
   }
 
   /**
@@ -187,19 +205,48 @@ export class Locker {
         );
       }
       return async function lockedFunction(this: This, ...args: Args): Promise<Awaited<Result> | undefined> {
-        const lock = locker.createLock(lockName, lockOptions);
-        const outcome = await lock.acquireWithOutcome();
-        if (!outcome.acquired) {
-          if (onLocked === 'skip') return undefined;
-          throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName, ...outcome });
-        }
-        try {
-          return await fn.apply(this, args);
-        } finally {
-          await lock.releaseIfHeld().catch(() => {});
-        }
+        const outcome = await locker.#runLocked(lockName, () => fn.apply(this, args), lockOptions);
+        if (outcome.acquired) return outcome.value;
+        if (onLocked === 'skip') return undefined;
+        throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName, ...outcome });
       };
     };
+  }
+
+  /**
+   * The core of `withLock` and `locked()`: runs `fn` under the lock, or reports that the lock could
+   * not be had (kept apart from `fn`'s own errors, which are rethrown as they are).
+   */
+  async #runLocked<T>(
+    name: string,
+    fn: (lock: Lock) => T,
+    options: AcquireOptions | undefined,
+  ): Promise<{ acquired: true; value: Awaited<T> } | (WaitOutcome & { acquired: false })> {
+    if (typeof fn !== 'function') {
+      throw new LockOptionError('fn', 'withLock(name, fn, options?) needs a function to run.');
+    }
+    const outer = this.#callChain?.held(name);
+    if (outer !== undefined) {
+      // Re-entry within the same call chain: validate as usual, then run inside the outer hold.
+      this.createLock(name, withoutSignal(options));
+      return { acquired: true, value: await fn(outer) };
+    }
+    const lock = this.createLock(name, withoutSignal(options));
+    const outcome = await lock.acquireWithOutcome({ signal: options?.signal });
+    if (!outcome.acquired) return { ...outcome, acquired: false };
+    let value: Awaited<T>;
+    try {
+      value = await (this.#callChain === undefined
+        ? fn(lock)
+        : this.#callChain.runHolding(lock, () => fn(lock)));
+    } catch (error) {
+      // The callback's error is what the caller needs; a failed release only means the lock
+      // expires within its ttl, which its signal and the onLost hook report.
+      await lock.releaseIfHeld().catch(() => {});
+      throw error;
+    }
+    await lock.releaseIfHeld();
+    return { acquired: true, value };
   }
 }
 

@@ -4,6 +4,7 @@
  * before anything is sent to Redis.
  */
 import { LockOptionError } from './errors.js';
+import type { LockHooks } from './hooks.js';
 
 /** How the wait between two acquire attempts grows. */
 export type BackoffStrategy = 'fixed' | 'exponential';
@@ -65,15 +66,32 @@ export interface LockOptions {
    * @default false
    */
   reentrant?: boolean;
+  /**
+   * Mint a fencing token on each acquire (`lock.fencingToken`): an integer that strictly increases
+   * per lock name, for stores that must reject writes from a holder that lost the lock. Costs one
+   * INCR inside the acquire script and one small counter key per lock name that never expires
+   * (so tokens never go backwards); turn it off for unbounded name spaces you never fence.
+   * @default true
+   */
+  fencing?: boolean;
 }
 
-/** Options of a `Locker`: lock defaults plus the key prefix. */
+/** Options of a `Locker`: lock defaults plus settings of the Locker itself. */
 export interface LockerOptions extends LockOptions {
   /**
    * Prepended to every lock name to form its Redis key: `${prefix}{${name}}`.
    * @default 'lock:'
    */
   prefix?: string;
+  /**
+   * A nested `withLock` (or `locked()` function) on a name that the same async call chain already
+   * holds through this Locker runs inside the outer hold instead of waiting for itself. Needs
+   * `AsyncLocalStorage` (Node ≥ 20.16, Bun, Deno); elsewhere nested calls contend as usual.
+   * @default true
+   */
+  asyncReentrancy?: boolean;
+  /** Observability hooks; see {@link LockHooks}. */
+  hooks?: LockHooks;
 }
 
 /** Lock options with every default applied and every value checked. */
@@ -88,6 +106,7 @@ export interface ResolvedLockOptions {
   readonly autoRenewal: boolean;
   readonly renewalInterval: number;
   readonly reentrant: boolean;
+  readonly fencing: boolean;
 }
 
 /** The fixed defaults. Defaults derived from other options are computed in `resolveLockOptions`. */
@@ -100,6 +119,7 @@ export const DEFAULTS = Object.freeze({
   waitTimeout: Number.POSITIVE_INFINITY,
   autoRenewal: false,
   reentrant: false,
+  fencing: true,
 });
 
 const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
@@ -113,6 +133,7 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
   'autoRenewal',
   'renewalInterval',
   'reentrant',
+  'fencing',
 ];
 
 /**
@@ -161,6 +182,8 @@ export function resolveLockOptions(
   checkBoolean('autoRenewal', autoRenewal);
   const reentrant = merged.reentrant ?? DEFAULTS.reentrant;
   checkBoolean('reentrant', reentrant);
+  const fencing = merged.fencing ?? DEFAULTS.fencing;
+  checkBoolean('fencing', fencing);
 
   const renewalInterval = merged.renewalInterval ?? Math.max(1, Math.floor(ttl / 3));
   checkPositiveInteger('renewalInterval', renewalInterval);
@@ -182,16 +205,50 @@ export function resolveLockOptions(
     autoRenewal,
     renewalInterval,
     reentrant,
+    fencing,
   });
 }
 
-/** Validates the Locker-level options that are not lock options, and returns the prefix. */
-export function resolvePrefix(options: LockerOptions | undefined): string {
-  const prefix = options?.prefix ?? DEFAULTS.prefix;
+/** The Locker-level settings, validated, and the lock defaults split from them. */
+export interface ResolvedLockerOptions {
+  readonly prefix: string;
+  readonly asyncReentrancy: boolean;
+  readonly hooks: LockHooks;
+  readonly lockDefaults: LockOptions;
+}
+
+const HOOK_NAMES: readonly (keyof LockHooks)[] = [
+  'onAcquired',
+  'onExtended',
+  'onReleased',
+  'onLost',
+  'onRenewalFailed',
+];
+
+/** Validates a Locker's options (including its lock defaults) and splits them. */
+export function resolveLockerOptions(options: LockerOptions): ResolvedLockerOptions {
+  checkKnownKeys(options, [...LOCK_OPTION_NAMES, 'prefix', 'asyncReentrancy', 'hooks']);
+  const { prefix = DEFAULTS.prefix, asyncReentrancy = true, hooks = {}, ...lockDefaults } = options;
   if (typeof prefix !== 'string') {
     throw new LockOptionError('prefix', `expected a string, got ${describe(prefix)}.`);
   }
-  return prefix;
+  checkBoolean('asyncReentrancy', asyncReentrancy);
+  if (typeof hooks !== 'object' || hooks === null) {
+    throw new LockOptionError('hooks', `expected an object of hook functions, got ${describe(hooks)}.`);
+  }
+  checkKnownKeys(hooks, HOOK_NAMES);
+  for (const [name, hook] of Object.entries(hooks)) {
+    if (hook !== undefined && typeof hook !== 'function') {
+      throw new LockOptionError(name, `a hook must be a function, got ${describe(hook)}.`);
+    }
+  }
+  resolveLockOptions({}, lockDefaults);
+  return {
+    prefix,
+    asyncReentrancy,
+    hooks: Object.freeze({ ...hooks }),
+    lockDefaults: Object.freeze(lockDefaults),
+  };
 }
 
 /** Lock names: non-empty strings of at most 1024 characters. */

@@ -19,6 +19,8 @@ export interface LeaseParams {
   readonly renewalInterval: number | undefined;
   /** Resets the lock's expiry to `ttl` in Redis (one extend round trip). */
   readonly renew: () => Promise<RenewalResult>;
+  /** Called when one renewal fails (the loop keeps trying until the deadline). */
+  readonly onRenewalFailed: (error: unknown) => void;
   /** Called at most once, when the lock is found gone or its validity deadline passes. */
   readonly onLost: (reason: Exclude<LockLostReason, 'released'>, cause?: unknown) => void;
 }
@@ -29,6 +31,7 @@ export class Lease {
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   #renewalTimer: ReturnType<typeof setTimeout> | undefined;
   #lastRenewalError: unknown;
+  #renewalInFlight = false;
   #stopped = false;
 
   /** `sentAt`: monotonic time at which the acquire that took the lock was sent. */
@@ -63,8 +66,11 @@ export class Lease {
     clearTimeout(this.#deadlineTimer);
     const delay = Math.max(0, this.#validUntil - monotonicNow());
     this.#deadlineTimer = unrefTimeout(() => {
+      // A renewal that failed, or is still unanswered at the deadline, means Redis could not be
+      // reached in time; otherwise the lock simply ran out (no auto-renewal).
       const cause = this.#lastRenewalError;
-      this.#lose(cause === undefined ? 'expired' : 'unreachable', cause);
+      const unreachable = cause !== undefined || this.#renewalInFlight;
+      this.#lose(unreachable ? 'unreachable' : 'expired', cause);
     }, delay);
   }
 
@@ -79,15 +85,19 @@ export class Lease {
     const interval = this.#params.renewalInterval ?? this.#params.ttl;
     const sentAt = monotonicNow();
     let result: RenewalResult;
+    this.#renewalInFlight = true;
     try {
       result = await this.#params.renew();
     } catch (error) {
       if (this.#stopped) return;
       // Redis did not answer: keep trying, faster, until the validity deadline decides.
       this.#lastRenewalError = error;
+      this.#params.onRenewalFailed(error);
       const remaining = this.#validUntil - monotonicNow();
       this.#scheduleRenewal(Math.max(10, Math.min(interval, Math.floor(remaining / 3))));
       return;
+    } finally {
+      this.#renewalInFlight = false;
     }
     if (this.#stopped) return;
     if (!result.held) {

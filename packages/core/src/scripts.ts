@@ -2,9 +2,12 @@
  * Every Lua script @lock runs, in one place. Each script is one atomic step on the server, so
  * acquire, release, extend and renewal each cost exactly one round trip.
  *
- * A lock is a Redis hash at `${prefix}{${name}}` with two fields:
+ * A lock is a Redis hash at `${prefix}{${name}}` with three fields:
  * - `owner`: the holder's token (a nanoid per lock handle);
- * - `count`: how many times that holder has entered it (always 1 unless the lock is reentrant).
+ * - `count`: how many times that holder has entered it (always 1 unless the lock is reentrant);
+ * - `fence`: the fencing token minted when this hold began (0 when fencing is off).
+ * Its companion keys share the `{name}` hash tag: `…:fence`, the fencing counter, and the
+ * `…:released` channel that a full release publishes on.
  * The key's PTTL is the lock's remaining time. Acquire and release take the count the holder
  * should have *after* the call, rather than a +1/-1, so that resending a call whose reply was lost
  * is harmless (idempotent).
@@ -19,35 +22,44 @@ function defineScript(name: string, source: string, sha1: string): LuaScript {
 }
 
 /**
- * Takes the lock if it is free, or re-enters it if this token already holds it.
+ * Takes the lock if it is free, or re-enters it if this token already holds it. A first entry
+ * mints the next fencing token of this lock name (INCR of its counter key, which never expires so
+ * that tokens never go backwards); a re-entry or a resent call returns the token already minted.
  *
- * KEYS[1]: the lock hash.
+ * KEYS[1]: the lock hash. KEYS[2]: the lock's fencing counter.
  * ARGV[1]: owner token. ARGV[2]: ttl in ms. ARGV[3]: the hold count after this call (1 for a
- * first entry; the holder's count + 1 for a re-entry).
+ * first entry; the holder's count + 1 for a re-entry). ARGV[4]: `1` to mint a fencing token.
  *
- * Returns `{1, count}` when the token holds the lock afterwards (its expiry set to the ttl), or
- * `{0, pttl}` when another owner holds it, with that owner's remaining ms.
+ * Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
+ * the ttl; fencingToken 0 when not minted), or `{0, pttl}` when another owner holds it, with that
+ * owner's remaining ms.
  */
 export const ACQUIRE_SCRIPT = defineScript(
   'acquire',
   `
-local owner = redis.call('HGET', KEYS[1], 'owner')
-if owner and owner ~= ARGV[1] then
+local held = redis.call('HMGET', KEYS[1], 'owner', 'fence')
+if held[1] and held[1] ~= ARGV[1] then
   return {0, redis.call('PTTL', KEYS[1])}
 end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3])
+local fence = tonumber(held[2]) or 0
+if not held[1] and ARGV[4] == '1' then
+  fence = redis.call('INCR', KEYS[2])
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3], 'fence', fence)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, tonumber(ARGV[3])}
+return {1, tonumber(ARGV[3]), fence}
 `,
-  'a6d6bf7555e702166c273a0939645af10591899d',
+  '787da03fc01da495d0ec5209b6d89ac899516361',
 );
 
 /**
  * Leaves the lock once: deletes it when the holder's count reaches zero, else lowers the count.
- * Never touches a lock held by another token.
+ * Never touches a lock held by another token. A full release publishes on the lock's channel, so
+ * that waiters wake at once instead of sleeping until their next retry.
  *
  * KEYS[1]: the lock hash.
  * ARGV[1]: owner token. ARGV[2]: the hold count after this call (0 releases fully).
+ * ARGV[3]: the channel to publish the release on.
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock (expired, or taken by someone else).
@@ -61,12 +73,13 @@ end
 local count = tonumber(ARGV[2])
 if count <= 0 then
   redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[3], '')
   return 0
 end
 redis.call('HSET', KEYS[1], 'count', count)
 return count
 `,
-  '7a8695505f4ac6d2f022e5ccd3aceaa2cad14930',
+  'f9f0962dd7240ab54b42ca76b1058155879818a1',
 );
 
 /**
@@ -103,19 +116,21 @@ return ttl
 );
 
 /**
- * Reads a lock's state in one step, for status checks.
+ * Reads a lock's state in one step, for status checks and `Locker.inspect`.
  *
- * KEYS[1]: the lock hash.
+ * KEYS[1]: the lock hash. KEYS[2]: the lock's fencing counter.
  *
- * Returns `{owner, pttl, count}`: owner is nil and pttl -2 when the lock is free.
+ * Returns `{owner, pttl, count, fencingToken, lastFencingToken}`: owner, count and fencingToken
+ * are nil and pttl is -2 when the lock is free; lastFencingToken is the counter (nil if never
+ * minted).
  */
 export const INSPECT_SCRIPT = defineScript(
   'inspect',
   `
-local fields = redis.call('HMGET', KEYS[1], 'owner', 'count')
-return {fields[1], redis.call('PTTL', KEYS[1]), fields[2]}
+local fields = redis.call('HMGET', KEYS[1], 'owner', 'count', 'fence')
+return {fields[1], redis.call('PTTL', KEYS[1]), fields[2], fields[3], redis.call('GET', KEYS[2])}
 `,
-  'c928e882f261e9651372abc86f8b030e5226554c',
+  '0dcfad0de30768f9706d6b57298037717dace796',
 );
 
 /** Every script, for preloading and for the SHA-1 test. */

@@ -1,10 +1,12 @@
 /**
- * Waiting for a lock: the retry loop with backoff, the overall wait budget, and cancellation
- * through an `AbortSignal`, which ends the wait at once even while an attempt is in flight.
+ * Waiting for a lock: the retry loop with backoff, the overall wait budget, cancellation through
+ * an `AbortSignal` (which ends the wait at once even while an attempt is in flight), and wake-up
+ * on release notifications where the runner offers them, with jittered polling as the fallback.
  */
 import { retryDelayFor } from './backoff.js';
 import { monotonicNow } from './clock.js';
 import { LockAcquireError } from './errors.js';
+import type { Unsubscribe } from './notifications.js';
 import type { ResolvedLockOptions } from './options.js';
 
 /** How a wait ended, when it was not aborted. */
@@ -27,6 +29,11 @@ export interface WaitParams {
    * turns out to have taken the lock, so the lock can be released rather than forgotten.
    */
   readonly onAbandonedAcquire: () => void;
+  /**
+   * Subscribes to this lock's release notifications, when the runner offers them; resolves once
+   * the subscription is confirmed.
+   */
+  readonly subscribeToReleases?: (listener: () => void) => Promise<Unsubscribe>;
 }
 
 /**
@@ -46,30 +53,82 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
       waited: monotonicNow() - startedAt,
       cause,
     });
+  const attemptOnce = async () => {
+    attempts += 1;
+    return raceWithAbort(params.attempt(), signal, params.onAbandonedAcquire);
+  };
 
   if (signal?.aborted) throw aborted(signal.reason);
-
-  for (;;) {
-    attempts += 1;
-    const acquired = await raceWithAbort(params.attempt(), signal, params.onAbandonedAcquire).catch(
-      (error: unknown) => {
-        throw error instanceof AbortedWait ? aborted(error.reason) : error;
-      },
-    );
-    const waited = monotonicNow() - startedAt;
-    if (acquired) return { acquired, attempts, waited };
-
-    const retry = attempts;
-    const budgetLeft = options.waitTimeout - waited;
-    if (retry > options.retryCount || budgetLeft <= 0) return { acquired: false, attempts, waited };
-
-    const delay = Math.min(retryDelayFor(retry, options), budgetLeft);
-    try {
-      await sleep(delay, signal);
-    } catch (error) {
-      if (error instanceof AbortedWait) throw aborted(error.reason);
-      throw error;
+  const doorbell = new Doorbell();
+  let unsubscribe: Unsubscribe | undefined;
+  try {
+    if (await attemptOnce()) return { acquired: true, attempts, waited: monotonicNow() - startedAt };
+    for (let retry = 1; retry <= options.retryCount; retry += 1) {
+      if (unsubscribe === undefined && params.subscribeToReleases !== undefined) {
+        // Subscribe first, then try once more at once: a release that happened between the failed
+        // attempt and the subscription is caught by that attempt, and any later one rings.
+        unsubscribe = await params.subscribeToReleases(() => doorbell.ring()).catch(() => undefined);
+        if (unsubscribe !== undefined && (await attemptOnce())) {
+          return { acquired: true, attempts, waited: monotonicNow() - startedAt };
+        }
+      }
+      const budgetLeft = options.waitTimeout - (monotonicNow() - startedAt);
+      if (budgetLeft <= 0) break;
+      await doorbell.wait(Math.min(retryDelayFor(retry, options), budgetLeft), signal);
+      if (await attemptOnce()) return { acquired: true, attempts, waited: monotonicNow() - startedAt };
     }
+    return { acquired: false, attempts, waited: monotonicNow() - startedAt };
+  } catch (error) {
+    throw error instanceof AbortedWait ? aborted(error.reason) : error;
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+/**
+ * Wakes a sleeping waiter early. A ring that comes while nobody sleeps (an attempt is in flight)
+ * is kept, so the next sleep returns at once: a release notification is never lost that way.
+ */
+class Doorbell {
+  #rung = false;
+  #wake: (() => void) | undefined;
+
+  ring(): void {
+    if (this.#wake === undefined) this.#rung = true;
+    else this.#wake();
+  }
+
+  /** Resolves after `ms`, or at once when rung; rejects with `AbortedWait` when `signal` aborts. */
+  wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(new AbortedWait(signal.reason));
+        return;
+      }
+      if (this.#rung) {
+        this.#rung = false;
+        resolve();
+        return;
+      }
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#wake = undefined;
+      };
+      const onAbort = () => {
+        finish();
+        reject(new AbortedWait(signal?.reason));
+      };
+      const timer = setTimeout(() => {
+        finish();
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        finish();
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
 
@@ -113,23 +172,5 @@ function raceWithAbort(
         reject(error);
       },
     );
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new AbortedWait(signal.reason));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new AbortedWait(signal?.reason));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -15,6 +15,7 @@ describe('resolveLockOptions (pure logic)', () => {
       autoRenewal: false,
       renewalInterval: 10_000,
       reentrant: false,
+      fencing: true,
     });
     expect(DEFAULTS.prefix).toBe('lock:');
     expect(Object.isFrozen(DEFAULTS)).toBe(true);

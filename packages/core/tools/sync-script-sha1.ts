@@ -11,7 +11,12 @@ let text = readFileSync(file, 'utf8');
 for (const script of ALL_SCRIPTS) {
   const actual = createHash('sha1').update(script.source).digest('hex');
   if (actual === script.sha1) continue;
-  text = text.replace(`'${script.sha1}'`, `'${actual}'`);
+  // The SHA-1 literal is the one right after this script's source (its closing backtick).
+  const start = text.indexOf(`defineScript(\n  '${script.name}',`);
+  const afterSource = text.indexOf('`,', text.indexOf('`', start) + 1);
+  const shaAt = text.indexOf(`'${script.sha1}'`, afterSource);
+  if (start < 0 || afterSource < 0 || shaAt < 0) throw new Error(`cannot find the SHA-1 of ${script.name}`);
+  text = text.slice(0, shaAt) + `'${actual}'` + text.slice(shaAt + script.sha1.length + 2);
   console.log(`${script.name}: ${script.sha1} -> ${actual}`);
 }
 writeFileSync(file, text);
