@@ -1,18 +1,46 @@
 /**
  * `@lock/ioredis`: turns an ioredis client you already own (`Redis` or `Cluster`) into the
- * `ScriptRunner` that `@lock/core` runs on. The client is only used, never closed or reconfigured.
+ * `ScriptRunner` that `@lock/core` runs on. The client is only used, never closed or reconfigured;
+ * the one connection the adapter makes itself (a `duplicate()` for release notifications) is
+ * closed by `runner.close()`.
  *
  * @packageDocumentation
  */
-import { createScriptRunner, type ScriptRunner } from '@lock/core';
+import { createChannelHub, createScriptRunner, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
+
+/** The subscriber connection made with `client.duplicate()`. */
+export interface IoredisLikeSubscriber {
+  subscribe(channel: string): Promise<unknown>;
+  unsubscribe(channel: string): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  quit(): Promise<unknown>;
+}
 
 /**
- * The two ioredis methods the adapter calls. An ioredis `Redis` or `Cluster` (v5 or v6) fits, and
- * so does any client with the same `evalsha`/`eval` signatures (e.g. iovalkey).
+ * The ioredis methods the adapter calls. An ioredis `Redis` or `Cluster` (v5 or v6) fits, and so
+ * does any client with the same signatures (e.g. iovalkey). Without `duplicate`, waiters poll.
  */
 export interface IoredisLikeClient {
   evalsha(sha1: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+  duplicate?(): IoredisLikeSubscriber;
+}
+
+/** Options of {@link createIoredisRunner}. */
+export interface IoredisRunnerOptions {
+  /**
+   * Wake waiters the moment a lock is released, through one subscriber connection made lazily
+   * with `client.duplicate()` the first time a lock is waited for. Off: waiters poll.
+   * @default true
+   */
+  notifications?: boolean;
+}
+
+/** A runner over an ioredis client; `close()` closes only what the adapter opened. */
+export interface IoredisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
+  /** Closes the adapter's own subscriber connection, if it made one. The user's client stays open. */
+  close(): Promise<void>;
 }
 
 /**
@@ -29,12 +57,53 @@ export interface IoredisLikeClient {
  * const locker = new Locker(createIoredisRunner(new Redis()));
  * ```
  */
-export function createIoredisRunner(client: IoredisLikeClient): ScriptRunner {
+export function createIoredisRunner(
+  client: IoredisLikeClient,
+  options: IoredisRunnerOptions = {},
+): IoredisRunner {
   if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw new TypeError('createIoredisRunner(client) needs an ioredis Redis or Cluster client.');
   }
-  return createScriptRunner({
+  const runner = createScriptRunner({
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
   });
+
+  let subscriber: IoredisLikeSubscriber | undefined;
+  let closed = false;
+  const connectSubscriber = (): IoredisLikeSubscriber => {
+    if (subscriber !== undefined) return subscriber;
+    if (closed || options.notifications === false || typeof client.duplicate !== 'function') {
+      // Waiters fall back to polling when subscribing fails.
+      throw new Error('release notifications are off for this runner');
+    }
+    const connection = client.duplicate();
+    // Our own connection: its errors must not surface as unhandled 'error' events in the app;
+    // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
+    connection.on('error', () => {});
+    connection.on('message', (channel) => hub.dispatch(channel));
+    subscriber = connection;
+    return connection;
+  };
+  const hub = createChannelHub({
+    subscribe: async (channel) => {
+      await connectSubscriber().subscribe(channel);
+    },
+    unsubscribe: async (channel) => {
+      await subscriber?.unsubscribe(channel);
+    },
+  });
+
+  const close = async () => {
+    closed = true;
+    const connection = subscriber;
+    subscriber = undefined;
+    await connection?.quit();
+  };
+  return {
+    run: runner.run,
+    subscribe: hub.subscribe,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
 }

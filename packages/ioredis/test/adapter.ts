@@ -21,10 +21,12 @@ export function ioredisAdapter(
     async connect(url) {
       const client = new RedisClass(url, { lazyConnect: true });
       await client.connect();
+      const runner = createIoredisRunner(client);
       return {
-        runner: createIoredisRunner(client),
+        runner,
         command: ([command, ...args]) => client.call(command as string, ...args),
         close: async () => {
+          await runner.close();
           await client.quit();
         },
       };

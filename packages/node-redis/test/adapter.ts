@@ -21,10 +21,12 @@ export function nodeRedisAdapter(
     async connect(url) {
       const client = createClient({ url });
       await client.connect();
+      const runner = createNodeRedisRunner(client);
       return {
-        runner: createNodeRedisRunner(client),
+        runner,
         command: (args) => client.sendCommand([...args]),
         close: async () => {
+          await runner.close();
           await client.quit();
         },
       };

@@ -16,15 +16,21 @@ import {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
+  type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { provisionRedis, type RedisInstance } from './redis-server.js';
 
+/** An adapter's runner: the port, release notifications, and `close()` for what it opened. */
+export interface AdapterRunner extends ScriptRunner, ReleaseNotifier {
+  close(): Promise<void>;
+}
+
 /** One connected client of the adapter under test. */
 export interface ConnectedClient {
   /** The adapter's runner over this client. */
-  readonly runner: ScriptRunner;
+  readonly runner: AdapterRunner;
   /** Sends a raw command through the same client (for setup and assertions). */
   command(args: readonly string[]): Promise<unknown>;
   /** Closes the client (the suite owns the clients it connects). */
@@ -728,12 +734,237 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
       });
     });
 
-    describe('the adapter (D2, D3)', () => {
-      it("never closes or reconfigures the user's client", async () => {
+    describe('lost-lock signal (B1)', () => {
+      it('aborts within one renewal interval after the key is deleted behind the holder', async () => {
+        const lock = await newLocker({ ttl: 3_000, renewalInterval: 100, autoRenewal: true }).acquire(
+          uniqueName('deleted'),
+        );
+        await command('DEL', lock.key);
+        const deletedAt = performance.now();
+        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        // One renewal interval (100 ms) plus a generous margin for a loaded machine; far below the ttl.
+        expect(performance.now() - deletedAt).toBeLessThan(1_000);
+        expect((lock.signal.reason as LockLostError).reason).toBe('expired');
+      });
+
+      it('aborts as "unreachable" before the ttl runs out while Redis is paused', async () => {
+        const ttl = 800;
+        const lock = await newLocker({ ttl, renewalInterval: 200, autoRenewal: true }).acquire(
+          uniqueName('paused'),
+        );
+        await elapse(250); // let one renewal land, so the deadline is measured from it
+        await command('CLIENT', 'PAUSE', '2500', 'ALL');
+        const pausedAt = performance.now();
+        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        expect(performance.now() - pausedAt).toBeLessThan(ttl);
+        expect((lock.signal.reason as LockLostError).reason).toBe('unreachable');
+        // Once Redis answers again, the late release cleans up without claiming success.
+        expect(await lock.release()).toBe(false);
+        expect(await command('EXISTS', lock.key)).toBe(0);
+      });
+
+      it('reports renewal failures and the loss through hooks when Redis keeps failing', async () => {
+        const events: string[] = [];
+        const locker = newLocker({
+          ttl: 500,
+          renewalInterval: 100,
+          autoRenewal: true,
+          hooks: {
+            onRenewalFailed: () => events.push('renewal-failed'),
+            onLost: ({ error }) => events.push(`lost:${error.reason}`),
+          },
+        });
+        const lock = await locker.acquire(uniqueName('failing-renewal'));
+        // Replace the lock with a value of the wrong type: every renewal now fails with WRONGTYPE.
+        await command('DEL', lock.key);
+        await command('SET', lock.key, 'not a hash');
+        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        expect(events.at(-1)).toBe('lost:unreachable');
+        expect(events.filter((event) => event === 'renewal-failed').length).toBeGreaterThanOrEqual(1);
+        expect(LockRedisError.isInstance((lock.signal.reason as LockLostError).cause)).toBe(true);
+        await command('DEL', lock.key);
+      });
+    });
+
+    describe('fencing tokens (B2)', () => {
+      it('strictly increase across 2 clients × 500 acquisitions', async () => {
+        const second = await adapter.connect(redis.url);
+        extraClients.push(second);
+        const name = uniqueName('fenced');
+        const tokens: number[] = [];
+        const worker = async (runner: ScriptRunner) => {
+          const locker = newLocker({ retryDelay: 20, waitTimeout: 30_000 }, runner);
+          for (let round = 0; round < 500; round += 1) {
+            await locker.withLock(name, (lock) => {
+              tokens.push(lock.fencingToken ?? Number.NaN);
+            });
+          }
+        };
+        await Promise.all([worker(client.runner), worker(second.runner)]);
+        expect(tokens).toHaveLength(1_000);
+        const outOfOrder = tokens.filter(
+          (token, index) => index > 0 && !(token > (tokens[index - 1] as number)),
+        );
+        expect(outOfOrder).toEqual([]);
+      });
+
+      it('keep their token on re-entry, and are off with fencing: false', async () => {
+        const reentrant = newLocker({ reentrant: true }).createLock(uniqueName('fence-reenter'));
+        await reentrant.acquire();
+        const token = reentrant.fencingToken;
+        await reentrant.acquire();
+        expect(token).toBeGreaterThan(0);
+        expect(reentrant.fencingToken).toBe(token);
+        await reentrant[Symbol.asyncDispose]();
+
+        const unfenced = await newLocker({ fencing: false }).acquire(uniqueName('unfenced'));
+        expect(unfenced.fencingToken).toBeUndefined();
+        expect(await command('EXISTS', `${unfenced.key}:fence`)).toBe(0);
+        await unfenced.release();
+      });
+    });
+
+    describe('instant hand-off (B3)', () => {
+      it('wakes the next of 8 waiters on release, without waiting out a 5 s retryDelay', async () => {
+        const name = uniqueName('handoff');
+        const holder = await newLocker().acquire(name);
+        const order: number[] = [];
+        const started = performance.now();
+        const waiters = Array.from({ length: 8 }, (_, index) =>
+          newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 20 }).withLock(name, async () => {
+            order.push(index);
+            await elapse(5);
+          }),
+        );
+        await elapse(100); // let every waiter fail once and subscribe
+        await holder.release();
+        await Promise.all(waiters);
+        expect(order).toHaveLength(8);
+        // Polling alone would need at least 8 × 5 s; each hand-off is a notification away.
+        expect(performance.now() - started).toBeLessThan(4_000);
+      });
+    });
+
+    describe('call-chain reentrancy (B8)', () => {
+      it('a nested withLock on the same name re-enters instead of deadlocking', async () => {
         const locker = newLocker();
-        await locker.withLock(uniqueName('client-kept'), () => undefined);
-        expect(await command('PING')).toBe('PONG');
-        expect(Object.keys(client.runner)).toEqual(['run']);
+        const name = uniqueName('nested');
+        const result = await locker.withLock(name, async (outer) =>
+          locker.withLock(name, async (inner) => {
+            expect(inner).toBe(outer);
+            expect(await newLocker().tryAcquire(name)).toBeNull();
+            return 'nested ran';
+          }),
+        );
+        expect(result).toBe('nested ran');
+        expect(await command('EXISTS', `conformance:{${name}}`)).toBe(0);
+      });
+
+      it('another Locker, or asyncReentrancy: false, contends as usual', async () => {
+        const locker = newLocker();
+        const name = uniqueName('not-nested');
+        await locker.withLock(name, async () => {
+          await expect(newLocker().withLock(name, () => 1)).rejects.toSatisfy(LockAcquireError.isInstance);
+        });
+        const strict = newLocker({ asyncReentrancy: false });
+        await strict.withLock(name, async () => {
+          await expect(strict.withLock(name, () => 1)).rejects.toSatisfy(LockAcquireError.isInstance);
+        });
+      });
+    });
+
+    describe('inspection and hooks (B7)', () => {
+      it('inspect shows holder, remaining time, re-entry count and fencing tokens', async () => {
+        const locker = newLocker({ ttl: 10_000, reentrant: true });
+        const name = uniqueName('inspect');
+        const free = await locker.inspect(name);
+        expect(free).toMatchObject({ name, owner: null, remaining: 0, holdCount: 0, fencingToken: null });
+
+        const lock = locker.createLock(name);
+        await lock.acquire();
+        await lock.acquire();
+        const held = await locker.inspect(name);
+        expect(held).toMatchObject({
+          name,
+          key: lock.key,
+          owner: lock.token,
+          holdCount: 2,
+          fencingToken: lock.fencingToken,
+          lastFencingToken: lock.fencingToken,
+        });
+        expect(held.remaining).toBeGreaterThan(9_000);
+        await lock[Symbol.asyncDispose]();
+        expect(await locker.inspect(name)).toMatchObject({
+          owner: null,
+          lastFencingToken: lock.fencingToken,
+        });
+      });
+
+      it('calls acquired (with wait time and attempts), extended, released and lost hooks', async () => {
+        const events: string[] = [];
+        const name = uniqueName('hooks');
+        const locker = newLocker({
+          retryCount: 10,
+          retryDelay: 20,
+          hooks: {
+            onAcquired: ({ lock, attempts, waited }) =>
+              events.push(`acquired:${lock.name === name}:${attempts > 1}:${waited >= 0}`),
+            onExtended: ({ remaining, renewal }) => events.push(`extended:${remaining > 0}:${renewal}`),
+            onReleased: () => events.push('released'),
+            onLost: ({ error }) => events.push(`lost:${error.reason}`),
+          },
+        });
+        const blocker = await newLocker().acquire(name);
+        setTimeout(() => void blocker.release(), 50);
+        const lock = await locker.acquire(name);
+        await lock.extend(1_000);
+        await lock.release();
+        const lost = await locker.acquire(uniqueName('hooks-lost'), { ttl: 100 });
+        await new Promise((resolve) => lost.signal.addEventListener('abort', resolve, { once: true }));
+        expect(events).toEqual([
+          'acquired:true:true:true',
+          'extended:true:false',
+          'released',
+          'acquired:false:false:true',
+          'lost:expired',
+        ]);
+      });
+
+      it('a throwing hook never breaks locking', async () => {
+        const locker = newLocker({
+          hooks: {
+            onAcquired: () => {
+              throw new Error('broken hook');
+            },
+          },
+        });
+        const lock = await locker.acquire(uniqueName('hook-throws'));
+        expect(await lock.release()).toBe(true);
+      });
+    });
+
+    describe('the adapter (D2, D3)', () => {
+      it("never closes the user's client; close() closes only the adapter's own connection", async () => {
+        const own = await adapter.connect(redis.url);
+        const connections = async () =>
+          String(await command('CLIENT', 'LIST'))
+            .trim()
+            .split('\n').length;
+        const before = await connections();
+        const locker = newLocker({ retryCount: 3, retryDelay: 50 }, own.runner);
+        const name = uniqueName('client-kept');
+        const holder = await newLocker().acquire(name);
+        setTimeout(() => void holder.release(), 30);
+        await locker.withLock(name, () => undefined); // waiting opens the subscriber connection
+        expect(await connections()).toBe(before + 1);
+
+        await own.runner.close();
+        expect(await connections()).toBe(before);
+        expect(await own.command(['PING'])).toBe('PONG');
+        const after = await locker.tryAcquire(uniqueName('after-close'));
+        expect(after?.isHeld).toBe(true);
+        await after?.release();
+        await own.close();
       });
     });
   });
