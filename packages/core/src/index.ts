@@ -31,10 +31,12 @@ export {
   type LockReport,
 } from './locker.js';
 export {
-  type ChannelHub,
-  type ChannelTransport,
-  createChannelHub,
+  createReleaseNotifier,
+  type ManagedReleaseNotifier,
+  type OpenSubscriberConnection,
   type ReleaseNotifier,
+  type ReleaseNotifierOptions,
+  type SubscriberConnection,
   type Unsubscribe,
 } from './notifications.js';
 export {

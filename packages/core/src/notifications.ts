@@ -2,10 +2,11 @@
  * Release notifications: the optional second capability a runner may offer beside `run`, so that a
  * waiter wakes the moment a lock is released instead of sleeping until its next retry.
  *
- * Adapters implement it with one shared subscriber connection; {@link createChannelHub} does the
- * bookkeeping (many waiters on many locks, one Redis subscription per channel) so that each
- * adapter only says how to subscribe and unsubscribe on its client.
+ * {@link createReleaseNotifier} holds all of the bookkeeping (one subscriber connection opened on
+ * first use and closed when idle, one Redis subscription per channel however many waiters share
+ * it), so that an adapter only says how to open a subscriber connection on its client.
  */
+import { unrefTimeout } from './clock.js';
 import type { ScriptRunner } from './runner.js';
 
 /** Stops a subscription made with {@link ReleaseNotifier.subscribe}. Never rejects. */
@@ -28,36 +29,91 @@ export function hasReleaseNotifier(runner: ScriptRunner): runner is ScriptRunner
   return typeof (runner as Partial<ReleaseNotifier>).subscribe === 'function';
 }
 
-/** What a client must do for {@link createChannelHub}: the raw SUBSCRIBE and UNSUBSCRIBE. */
-export interface ChannelTransport {
-  /** Subscribes the shared connection to `channel`; resolves once Redis confirmed it. */
+/** One subscriber connection, as an adapter opens it for {@link createReleaseNotifier}. */
+export interface SubscriberConnection {
+  /** SUBSCRIBE; resolves once Redis confirmed it. */
   subscribe(channel: string): Promise<void>;
-  /** Unsubscribes the shared connection from `channel`. */
+  /** UNSUBSCRIBE. */
   unsubscribe(channel: string): Promise<void>;
-}
-
-/** A {@link ReleaseNotifier} over one connection, plus the entry point for incoming messages. */
-export interface ChannelHub extends ReleaseNotifier {
-  /** Hand every message the shared connection receives to this. */
-  dispatch(channel: string): void;
+  /** Closes the connection. */
+  close(): Promise<void>;
 }
 
 /**
- * Multiplexes any number of listeners onto one subscriber connection: the first listener of a
- * channel subscribes it, the last one to leave unsubscribes it.
+ * Opens a subscriber connection (typically the user's client's `duplicate()`) that calls
+ * `onMessage(channel)` for every message it receives.
  */
-export function createChannelHub(transport: ChannelTransport): ChannelHub {
+export type OpenSubscriberConnection = (
+  onMessage: (channel: string) => void,
+) => Promise<SubscriberConnection>;
+
+/** A {@link ReleaseNotifier} that owns its connection. */
+export interface ManagedReleaseNotifier extends ReleaseNotifier {
+  /** Closes the subscriber connection now; later subscriptions fail, so waiters poll. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createReleaseNotifier}. */
+export interface ReleaseNotifierOptions {
+  /**
+   * How long the subscriber connection stays open with nobody waiting, in ms. Closing it when
+   * idle means an app never has to close the runner for its process to exit.
+   * @default 1000
+   */
+  idleTimeout?: number;
+}
+
+/**
+ * Multiplexes any number of waiters onto one subscriber connection: opened when the first waiter
+ * subscribes, subscribed once per channel, and closed `idleTimeout` ms after the last waiter left.
+ */
+export function createReleaseNotifier(
+  open: OpenSubscriberConnection,
+  options: ReleaseNotifierOptions = {},
+): ManagedReleaseNotifier {
+  const idleTimeout = options.idleTimeout ?? 1_000;
   const listeners = new Map<string, Set<() => void>>();
   // The pending SUBSCRIBE per channel, so concurrent first listeners all wait for the same one.
   const subscribing = new Map<string, Promise<void>>();
+  let connection: Promise<SubscriberConnection> | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  const dispatch = (channel: string) => {
+    for (const listener of listeners.get(channel) ?? []) listener();
+  };
+  const connect = (): Promise<SubscriberConnection> => {
+    if (closed) return Promise.reject(new Error('this runner was closed; waiters poll'));
+    if (connection === undefined) {
+      const opening = open(dispatch);
+      connection = opening;
+      opening.catch(() => {
+        if (connection === opening) connection = undefined;
+      });
+    }
+    return connection;
+  };
+  const closeConnection = async () => {
+    const current = connection;
+    connection = undefined;
+    listeners.clear();
+    subscribing.clear();
+    await (await current?.catch(() => undefined))?.close();
+  };
+  const whenIdle = () => {
+    clearTimeout(idleTimer);
+    if (listeners.size === 0)
+      idleTimer = unrefTimeout(() => void closeConnection().catch(() => {}), idleTimeout);
+  };
 
   return {
     async subscribe(channel, listener) {
+      clearTimeout(idleTimer);
       let channelListeners = listeners.get(channel);
       if (channelListeners === undefined) {
         channelListeners = new Set();
         listeners.set(channel, channelListeners);
-        const pending = transport.subscribe(channel);
+        const pending = connect().then((subscriber) => subscriber.subscribe(channel));
         subscribing.set(channel, pending);
         pending.then(
           () => subscribing.delete(channel),
@@ -70,6 +126,7 @@ export function createChannelHub(transport: ChannelTransport): ChannelHub {
       } catch (error) {
         channelListeners.delete(listener);
         if (channelListeners.size === 0) listeners.delete(channel);
+        whenIdle();
         throw error;
       }
       let active = true;
@@ -78,15 +135,17 @@ export function createChannelHub(transport: ChannelTransport): ChannelHub {
         active = false;
         const current = listeners.get(channel);
         current?.delete(listener);
-        if (current?.size === 0) {
-          listeners.delete(channel);
-          // Best effort: a failed UNSUBSCRIBE only leaves an idle subscription behind.
-          transport.unsubscribe(channel).catch(() => {});
-        }
+        if (current?.size !== 0) return;
+        listeners.delete(channel);
+        // Best effort: a failed UNSUBSCRIBE only leaves an idle subscription behind.
+        connection?.then((subscriber) => subscriber.unsubscribe(channel)).catch(() => {});
+        whenIdle();
       };
     },
-    dispatch(channel) {
-      for (const listener of listeners.get(channel) ?? []) listener();
+    async close() {
+      closed = true;
+      clearTimeout(idleTimer);
+      await closeConnection();
     },
   };
 }

@@ -6,7 +6,12 @@
  *
  * @packageDocumentation
  */
-import { createChannelHub, createScriptRunner, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
+import {
+  createReleaseNotifier,
+  createScriptRunner,
+  type ReleaseNotifier,
+  type ScriptRunner,
+} from '@lock/core';
 
 /** The subscriber connection made with `client.duplicate()`. */
 export interface IoredisLikeSubscriber {
@@ -30,8 +35,9 @@ export interface IoredisLikeClient {
 /** Options of {@link createIoredisRunner}. */
 export interface IoredisRunnerOptions {
   /**
-   * Wake waiters the moment a lock is released, through one subscriber connection made lazily
-   * with `client.duplicate()` the first time a lock is waited for. Off: waiters poll.
+   * Wake waiters the moment a lock is released, through one subscriber connection made with
+   * `client.duplicate()` when a lock is first waited for, and closed again after 1 s without
+   * waiters (so it never keeps a finished process alive). Off: waiters poll.
    * @default true
    */
   notifications?: boolean;
@@ -39,7 +45,10 @@ export interface IoredisRunnerOptions {
 
 /** A runner over an ioredis client; `close()` closes only what the adapter opened. */
 export interface IoredisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
-  /** Closes the adapter's own subscriber connection, if it made one. The user's client stays open. */
+  /**
+   * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
+   * when idle). Waiters then poll. The user's client stays open.
+   */
   close(): Promise<void>;
 }
 
@@ -69,40 +78,31 @@ export function createIoredisRunner(
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
   });
 
-  let subscriber: IoredisLikeSubscriber | undefined;
-  let closed = false;
-  const connectSubscriber = (): IoredisLikeSubscriber => {
-    if (subscriber !== undefined) return subscriber;
-    if (closed || options.notifications === false || typeof client.duplicate !== 'function') {
-      // Waiters fall back to polling when subscribing fails.
-      throw new Error('release notifications are off for this runner');
+  const notifier = createReleaseNotifier(async (onMessage) => {
+    if (options.notifications === false || typeof client.duplicate !== 'function') {
+      throw new Error('release notifications are off for this runner; waiters poll');
     }
     const connection = client.duplicate();
     // Our own connection: its errors must not surface as unhandled 'error' events in the app;
     // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
-    connection.on('message', (channel) => hub.dispatch(channel));
-    subscriber = connection;
-    return connection;
-  };
-  const hub = createChannelHub({
-    subscribe: async (channel) => {
-      await connectSubscriber().subscribe(channel);
-    },
-    unsubscribe: async (channel) => {
-      await subscriber?.unsubscribe(channel);
-    },
+    connection.on('message', (channel) => onMessage(channel));
+    return {
+      subscribe: async (channel) => {
+        await connection.subscribe(channel);
+      },
+      unsubscribe: async (channel) => {
+        await connection.unsubscribe(channel);
+      },
+      close: async () => {
+        await connection.quit();
+      },
+    };
   });
-
-  const close = async () => {
-    closed = true;
-    const connection = subscriber;
-    subscriber = undefined;
-    await connection?.quit();
-  };
+  const close = () => notifier.close();
   return {
     run: runner.run,
-    subscribe: hub.subscribe,
+    subscribe: notifier.subscribe,
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -6,7 +6,12 @@
  *
  * @packageDocumentation
  */
-import { createChannelHub, createScriptRunner, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
+import {
+  createReleaseNotifier,
+  createScriptRunner,
+  type ReleaseNotifier,
+  type ScriptRunner,
+} from '@lock/core';
 
 /** The arguments node-redis takes for EVAL and EVALSHA. */
 export interface NodeRedisEvalOptions {
@@ -37,8 +42,9 @@ export interface NodeRedisLikeClient {
 /** Options of {@link createNodeRedisRunner}. */
 export interface NodeRedisRunnerOptions {
   /**
-   * Wake waiters the moment a lock is released, through one subscriber connection made lazily
-   * with `client.duplicate()` the first time a lock is waited for. Off: waiters poll.
+   * Wake waiters the moment a lock is released, through one subscriber connection made with
+   * `client.duplicate()` when a lock is first waited for, and closed again after 1 s without
+   * waiters (so it never keeps a finished process alive). Off: waiters poll.
    * @default true
    */
   notifications?: boolean;
@@ -46,7 +52,10 @@ export interface NodeRedisRunnerOptions {
 
 /** A runner over a node-redis client; `close()` closes only what the adapter opened. */
 export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
-  /** Closes the adapter's own subscriber connection, if it made one. The user's client stays open. */
+  /**
+   * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
+   * when idle). Waiters then poll. The user's client stays open.
+   */
   close(): Promise<void>;
 }
 
@@ -77,44 +86,31 @@ export function createNodeRedisRunner(
     eval: (source, keys, args) => client.eval(source, { keys: [...keys], arguments: [...args] }),
   });
 
-  let subscriber: Promise<NodeRedisLikeSubscriber> | undefined;
-  let closed = false;
-  const connectSubscriber = (): Promise<NodeRedisLikeSubscriber> => {
-    if (subscriber !== undefined) return subscriber;
-    if (closed || options.notifications === false || typeof client.duplicate !== 'function') {
-      // Waiters fall back to polling when subscribing fails.
-      return Promise.reject(new Error('release notifications are off for this runner'));
+  const notifier = createReleaseNotifier(async (onMessage) => {
+    if (options.notifications === false || typeof client.duplicate !== 'function') {
+      throw new Error('release notifications are off for this runner; waiters poll');
     }
     const connection = client.duplicate();
     // Our own connection: an 'error' event without a listener would crash the app; node-redis
     // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
-    subscriber = connection.connect().then(() => connection);
-    subscriber.catch(() => {
-      subscriber = undefined;
-    });
-    return subscriber;
-  };
-  const hub = createChannelHub({
-    subscribe: async (channel) => {
-      const connection = await connectSubscriber();
-      await connection.subscribe(channel, (_message, from) => hub.dispatch(from));
-    },
-    unsubscribe: async (channel) => {
-      await (await subscriber)?.unsubscribe(channel);
-    },
+    await connection.connect();
+    return {
+      subscribe: async (channel) => {
+        await connection.subscribe(channel, (_message, from) => onMessage(from));
+      },
+      unsubscribe: async (channel) => {
+        await connection.unsubscribe(channel);
+      },
+      close: async () => {
+        await (connection.close?.() ?? connection.quit?.());
+      },
+    };
   });
-
-  const close = async () => {
-    closed = true;
-    const connection = await subscriber?.catch(() => undefined);
-    subscriber = undefined;
-    if (connection === undefined) return;
-    await (connection.close?.() ?? connection.quit?.());
-  };
+  const close = () => notifier.close();
   return {
     run: runner.run,
-    subscribe: hub.subscribe,
+    subscribe: notifier.subscribe,
     close,
     [Symbol.asyncDispose]: close,
   };
