@@ -59,7 +59,8 @@ async function measure(url: string, notifications: boolean): Promise<Summary> {
   await Promise.all(clients.map((client) => client.quit()));
 
   latencies.sort((a, b) => a - b);
-  const at = (quantile: number) => latencies[Math.min(latencies.length - 1, Math.floor(quantile * latencies.length))] ?? 0;
+  const at = (quantile: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(quantile * latencies.length))] ?? 0;
   return {
     mode: notifications ? 'notifications' : 'polling (retryDelay 100 ± 50 ms)',
     handoffs: latencies.length,

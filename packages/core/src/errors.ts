@@ -92,7 +92,8 @@ export class LockAcquireError extends LockError {
 /**
  * Why a held lock ended:
  * - `expired`: its time ran out before it was renewed or extended;
- * - `taken`: Redis shows another owner, or no lock at all, where this holder expected its own;
+ * - `taken`: Redis shows another owner, or no lock at all while its time had not yet run out
+ *   (deleted, flushed, or lost in a failover);
  * - `unreachable`: Redis could not be reached until the lock's validity deadline passed;
  * - `released`: this holder released it (the normal end of a hold).
  */

@@ -339,7 +339,11 @@ export class Lock implements AsyncDisposable {
 
   async #extendInRedis(ms: number, replace: boolean): Promise<RenewalResult> {
     const reply = Number(await this.#run(EXTEND_SCRIPT, [this.token, ms, replace ? 1 : 0]));
-    if (reply === -1) return { held: false, reason: 'expired' };
+    if (reply === -1) {
+      // Gone before our own deadline: deleted, flushed or failed over, not expired.
+      const stillValid = this.#lease !== undefined && monotonicNow() < this.#lease.validUntil;
+      return { held: false, reason: stillValid ? 'taken' : 'expired' };
+    }
     if (reply === -2) return { held: false, reason: 'taken' };
     return { held: true, ttl: reply };
   }

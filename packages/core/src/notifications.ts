@@ -75,6 +75,9 @@ export function createReleaseNotifier(
   const listeners = new Map<string, Set<() => void>>();
   // The pending SUBSCRIBE per channel, so concurrent first listeners all wait for the same one.
   const subscribing = new Map<string, Promise<void>>();
+  // The pending UNSUBSCRIBE per channel: a new SUBSCRIBE to it waits for that first, because some
+  // clients (node-redis) drop a subscription made while an unsubscribe of it is in flight.
+  const unsubscribing = new Map<string, Promise<void>>();
   let connection: Promise<SubscriberConnection> | undefined;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -98,6 +101,7 @@ export function createReleaseNotifier(
     connection = undefined;
     listeners.clear();
     subscribing.clear();
+    unsubscribing.clear();
     await (await current?.catch(() => undefined))?.close();
   };
   const whenIdle = () => {
@@ -113,7 +117,9 @@ export function createReleaseNotifier(
       if (channelListeners === undefined) {
         channelListeners = new Set();
         listeners.set(channel, channelListeners);
-        const pending = connect().then((subscriber) => subscriber.subscribe(channel));
+        const pending = (unsubscribing.get(channel) ?? Promise.resolve())
+          .then(connect)
+          .then((subscriber) => subscriber.subscribe(channel));
         subscribing.set(channel, pending);
         pending.then(
           () => subscribing.delete(channel),
@@ -138,7 +144,13 @@ export function createReleaseNotifier(
         if (current?.size !== 0) return;
         listeners.delete(channel);
         // Best effort: a failed UNSUBSCRIBE only leaves an idle subscription behind.
-        connection?.then((subscriber) => subscriber.unsubscribe(channel)).catch(() => {});
+        const leaving = (connection ?? Promise.reject(new Error('no connection')))
+          .then((subscriber) => subscriber.unsubscribe(channel))
+          .catch(() => {})
+          .finally(() => {
+            if (unsubscribing.get(channel) === leaving) unsubscribing.delete(channel);
+          });
+        unsubscribing.set(channel, leaving);
         whenIdle();
       };
     },

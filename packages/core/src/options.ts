@@ -18,8 +18,10 @@ export interface LockOptions {
    */
   ttl?: number;
   /**
-   * How many times to retry after the first attempt finds the lock held. `Infinity` retries until
-   * `waitTimeout` or the `signal` ends the wait.
+   * How many times to wait and retry after the first attempt finds the lock held. `Infinity`
+   * retries until `waitTimeout` or the `signal` ends the wait. With release notifications, one
+   * extra attempt is made right after subscribing (so a release in between is not missed); it
+   * does not count as a retry.
    * @default 0, or Infinity when `waitTimeout` is set
    */
   retryCount?: number;

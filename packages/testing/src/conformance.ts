@@ -353,7 +353,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         await command('DEL', lock.key);
         const reason = await lost;
         expect(LockLostError.isInstance(reason)).toBe(true);
-        expect((reason as LockLostError).reason).toBe('expired');
+        expect((reason as LockLostError).reason).toBe('taken');
         expect(lock.state).toBe('lost');
         expect(await lock.release()).toBe(false);
       });
@@ -753,7 +753,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
         // One renewal interval (100 ms) plus a generous margin for a loaded machine; far below the ttl.
         expect(performance.now() - deletedAt).toBeLessThan(1_000);
-        expect((lock.signal.reason as LockLostError).reason).toBe('expired');
+        expect((lock.signal.reason as LockLostError).reason).toBe('taken');
       });
 
       it('aborts as "unreachable" before the ttl runs out while Redis is paused', async () => {
@@ -851,6 +851,20 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         expect(order).toHaveLength(8);
         // Polling alone would need at least 8 × 5 s; each hand-off is a notification away.
         expect(performance.now() - started).toBeLessThan(4_000);
+      });
+      it('a waiter that starts right after another gave up on the same lock is still woken', async () => {
+        const name = uniqueName('resubscribe');
+        const holder = await newLocker().acquire(name);
+        const quitter = newLocker({ waitTimeout: 150, retryDelay: 50 });
+        await expect(quitter.acquire(name)).rejects.toSatisfy(LockAcquireError.isInstance);
+        // Its unsubscribe is still in flight when the next waiter subscribes to the same channel.
+        const next = newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 }).acquire(name);
+        await elapse(100);
+        const releasedAt = performance.now();
+        await holder.release();
+        const lock = await next;
+        expect(performance.now() - releasedAt).toBeLessThan(2_000);
+        await lock.release();
       });
     });
 
