@@ -12,7 +12,7 @@ import { LockLostError, type LockLostReason, LockMisuseError, LockRedisError } f
 import { callHook, type LockHooks } from './hooks.js';
 import { fencingCounterKey, releaseChannel } from './keys.js';
 import { hasReleaseNotifier } from './notifications.js';
-import { checkPositiveInteger, type ResolvedLockOptions } from './options.js';
+import { checkPositiveInteger, checkSignal, type ResolvedLockOptions } from './options.js';
 import { Lease, type RenewalResult } from './renewal.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from './runner.js';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './scripts.js';
@@ -126,6 +126,7 @@ export class Lock implements AsyncDisposable {
 
   /** @internal `acquire()`, also telling how many attempts it took and how long it waited. */
   async acquireWithOutcome(callOptions: AcquireCallOptions = {}): Promise<WaitOutcome> {
+    checkSignal(callOptions.signal);
     this.#assertNotSpent('acquire');
     if (this.#state === 'acquiring') {
       throw new LockMisuseError(`Lock "${this.name}" is already being acquired by this handle.`);

@@ -264,6 +264,20 @@ export function checkLockName(name: unknown): asserts name is string {
   }
 }
 
+/** An `AbortSignal` option: checked up front, so a wrong value cannot fail halfway through a wait. */
+export function checkSignal(signal: unknown): asserts signal is AbortSignal | undefined {
+  if (signal === undefined) return;
+  const candidate = signal as Partial<AbortSignal> | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.aborted !== 'boolean' ||
+    typeof candidate.addEventListener !== 'function'
+  ) {
+    throw new LockOptionError('signal', `expected an AbortSignal, got ${describe(signal)}.`);
+  }
+}
+
 /** A duration argument such as `extend(ms)`: a positive integer number of milliseconds. */
 export function checkPositiveInteger(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {

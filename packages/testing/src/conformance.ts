@@ -709,6 +709,17 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         });
       }
 
+      it('rejects a signal that is not an AbortSignal', async () => {
+        const notASignal = { aborted: 'no' } as unknown as AbortSignal;
+        await expect(locker.acquire('bad-signal', { signal: notASignal })).rejects.toSatisfy(
+          LockOptionError.isInstance,
+        );
+        await expect(locker.createLock('bad-signal').acquire({ signal: notASignal })).rejects.toSatisfy(
+          LockOptionError.isInstance,
+        );
+        expect(recorder.calls).toEqual([]);
+      });
+
       it('rejects a bad prefix, runner or onLocked', () => {
         expect(() => new Locker(recorder, { prefix: 5 as unknown as string })).toThrow(LockOptionError);
         expect(() => new Locker({} as ScriptRunner)).toThrow(LockOptionError);

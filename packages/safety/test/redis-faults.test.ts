@@ -1,0 +1,146 @@
+/**
+ * R3: Redis restarts, SCRIPT FLUSH and FLUSHALL while locks are held and waiters wait, on both
+ * adapters. The promise under test: every call either succeeds or fails with a typed LockError,
+ * nothing hangs, locks that vanished are reported lost (never silently assumed held), and new
+ * acquisitions work once Redis is back (scripts reload through the EVAL fallback).
+ */
+import { type Lock, LockError, Locker, type LockerOptions, LockLostError } from '@lock/core';
+import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_KINDS, connectClient } from '../src/clients.js';
+
+/** Resolves with the reason once `lock.signal` aborts; the test's own timeout bounds the wait. */
+function lostReason(lock: Lock): Promise<LockLostError> {
+  return new Promise((resolve) => {
+    const done = () => resolve(lock.signal.reason as LockLostError);
+    if (lock.signal.aborted) done();
+    else lock.signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Runs `operation`, classifying the outcome: a value, or a typed LockError. Anything else fails. */
+async function settleTyped<T>(operation: () => Promise<T>): Promise<{ value: T } | { error: LockError }> {
+  try {
+    return { value: await operation() };
+  } catch (error) {
+    if (!LockError.isInstance(error)) throw error;
+    return { error };
+  }
+}
+
+let counter = 0;
+const uniqueName = (label: string) => `${label}-${(counter += 1)}-${Math.random().toString(36).slice(2, 7)}`;
+
+for (const kind of CLIENT_KINDS) {
+  describe(`Redis faults (R3): ${kind}`, () => {
+    let redis: RedisInstance;
+    let client: ConnectedClient;
+    let admin: ConnectedClient;
+    const newLocker = (options: LockerOptions = {}) =>
+      new Locker(client.runner, { prefix: 'faults:', ...options });
+
+    beforeAll(async () => {
+      redis = await provisionRedis();
+      client = await connectClient(kind, redis.url);
+      admin = await connectClient(kind, redis.url);
+    });
+
+    afterAll(async () => {
+      await client?.close();
+      await admin?.close();
+      await redis?.stop();
+    });
+
+    it('a restart loses held locks: each holder is told, and locking works again afterwards', async () => {
+      if (redis.source === 'REDIS_URL') return; // cannot restart a Redis we did not start
+      const locker = newLocker({ ttl: 2_000, renewalInterval: 200, autoRenewal: true });
+      const held = await Promise.all([1, 2, 3].map((index) => locker.acquire(uniqueName(`held-${index}`))));
+      const restartedAt = performance.now();
+      await redis.restart(); // no persistence: every key is gone
+
+      const reasons = await Promise.all(held.map(lostReason));
+      // Told by the first renewal after the restart, well before the 2 s ttl would have run out.
+      expect(performance.now() - restartedAt).toBeLessThan(2_000);
+      for (const reason of reasons) {
+        expect(LockLostError.isInstance(reason)).toBe(true);
+        expect(['taken', 'unreachable']).toContain(reason.reason);
+      }
+      for (const lock of held) expect(await lock.release()).toBe(false);
+
+      // Scripts are gone too: the next acquire goes through NOSCRIPT → EVAL and succeeds.
+      await waitFor(
+        async () => 'value' in (await settleTyped(() => newLocker().tryAcquire(uniqueName('probe')))),
+        5_000,
+      );
+      const fresh = await newLocker().acquire(uniqueName('after-restart'));
+      expect(await fresh.isLockedByMe()).toBe(true);
+      expect(await fresh.release()).toBe(true);
+    });
+
+    it('a waiter waiting across a restart acquires once Redis is back, or fails typed; never hangs', async () => {
+      if (redis.source === 'REDIS_URL') return;
+      const name = uniqueName('waited');
+      const holder = await newLocker({ ttl: 30_000 }).acquire(name);
+      const started = performance.now();
+      const waiter = settleTyped(() => newLocker({ waitTimeout: 6_000, retryDelay: 100 }).acquire(name));
+      await redis.restart(); // the holder's key vanishes with the restart
+      const outcome = await waiter;
+      expect(performance.now() - started).toBeLessThan(6_000 + 3_000);
+      if ('value' in outcome) {
+        expect(await outcome.value.isLockedByMe()).toBe(true);
+        await outcome.value.release();
+      } else {
+        expect(outcome.error.code).toMatch(/REDIS_ERROR|LOCK_NOT_ACQUIRED/);
+      }
+      // The old holder learns nothing was left of its lock.
+      expect(await holder.extend(1_000)).toBe(false);
+      expect((holder.signal.reason as LockLostError).reason).toBe('taken');
+    });
+
+    it('SCRIPT FLUSH under load: every operation still succeeds through the EVAL fallback', async () => {
+      const locker = newLocker({ ttl: 5_000 });
+      let operations = 0;
+      let flushes = 0;
+      let running = true;
+      const worker = async (index: number) => {
+        while (running) {
+          const lock = await locker.acquire(uniqueName(`flush-${index}`));
+          expect(await lock.extend(1_000)).toBe(true);
+          expect(await lock.release()).toBe(true);
+          operations += 3;
+        }
+      };
+      const workers = [1, 2, 3, 4].map(worker);
+      for (let round = 0; round < 10; round += 1) {
+        await admin.command(['SCRIPT', 'FLUSH']);
+        flushes += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      running = false;
+      await Promise.all(workers);
+      expect(flushes).toBe(10);
+      expect(operations).toBeGreaterThan(30);
+    });
+
+    it('FLUSHALL under load: holders are told their locks are gone; new locks work', async () => {
+      const locker = newLocker({ ttl: 3_000, renewalInterval: 100, autoRenewal: true });
+      const holders = await Promise.all(
+        [1, 2, 3, 4].map((index) => locker.acquire(uniqueName(`flushall-${index}`))),
+      );
+      const traffic = (async () => {
+        for (let round = 0; round < 20; round += 1) {
+          const outcome = await settleTyped(() => newLocker().acquire(uniqueName('traffic')));
+          if ('value' in outcome) await outcome.value.release();
+        }
+      })();
+      await admin.command(['FLUSHALL']);
+      const reasons = await Promise.all(holders.map(lostReason));
+      expect(reasons.map((reason) => reason.reason)).toEqual(['taken', 'taken', 'taken', 'taken']);
+      await traffic;
+      for (const holder of holders) expect(await holder.release()).toBe(false);
+      const fresh = await newLocker().acquire(uniqueName('after-flushall'));
+      expect(fresh.fencingToken).toBe(1); // the counters went with FLUSHALL: documented
+      expect(await fresh.release()).toBe(true);
+    });
+  });
+}
