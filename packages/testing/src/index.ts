@@ -13,6 +13,7 @@ export {
   type RecordingRunner,
   recordingRunner,
   runConformanceSuite,
+  waitFor,
 } from './conformance.js';
 export {
   type ProvisionRedisOptions,
