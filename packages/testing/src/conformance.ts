@@ -989,23 +989,25 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         // Other tests' runners close their idle subscriber connections within a second.
         await waitFor(async () => (await subscribers()) === 0, 5_000);
 
-        const locker = newLocker({ retryCount: 3, retryDelay: 50 }, own.runner);
+        const locker = newLocker({ retryCount: 3, retryDelay: 5_000 }, own.runner);
         const name = uniqueName('client-kept');
         const waitOnce = async () => {
           const holder = await newLocker({}, recordingRunner(client.runner)).acquire(name);
-          setTimeout(() => void holder.release(), 30);
-          await locker.withLock(name, () => undefined); // waiting opens the subscriber connection
+          const waiting = locker.withLock(name, () => undefined);
+          // Waiting opens the adapter's subscriber connection; release once it is there.
+          await waitFor(async () => (await subscribers()) === 1, 5_000);
+          await holder.release();
+          await waiting;
         };
         await waitOnce();
-        expect(await subscribers()).toBe(1);
         // Idle, the adapter closes its own connection by itself, so a finished process can exit
         // without calling close().
         await waitFor(async () => (await subscribers()) === 0, 5_000);
 
         await waitOnce(); // reopened on demand
-        expect(await subscribers()).toBe(1);
         await own.runner.close();
-        expect(await subscribers()).toBe(0);
+        // Well before the 1 s idle timeout could have closed it.
+        await waitFor(async () => (await subscribers()) === 0, 500);
         expect(await own.command(['PING'])).toBe('PONG');
         const after = await locker.tryAcquire(uniqueName('after-close'));
         expect(after?.isHeld).toBe(true);
