@@ -64,6 +64,10 @@ export class Lock implements AsyncDisposable {
   #holdCount = 0;
   #fencingToken: number | undefined;
   #lease: Lease | undefined;
+  // Clean-up of an abandoned or failed acquire (its in-flight attempt, then a release with this
+  // handle's token). A new acquire on this handle waits for it, or the late release could delete
+  // the new hold, which uses the same token.
+  #cleanup: Promise<void> | undefined;
 
   /** @internal Use `Locker.createLock` or `Locker.acquire`. */
   constructor(context: LockContext) {
@@ -140,6 +144,7 @@ export class Lock implements AsyncDisposable {
     let outcome: WaitOutcome;
     const runner = this.#runner;
     try {
+      await this.#cleanup;
       outcome = await waitForLock({
         lockName: this.name,
         options: this.options,
@@ -148,7 +153,7 @@ export class Lock implements AsyncDisposable {
           sentAt = monotonicNow();
           return this.#attemptAcquire(1);
         },
-        onAbandonedAcquire: () => this.#releaseInBackground(),
+        onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
         subscribeToReleases: hasReleaseNotifier(runner)
           ? (listener) => runner.subscribe(releaseChannel(this.key), listener)
           : undefined,
@@ -161,7 +166,7 @@ export class Lock implements AsyncDisposable {
       this.#state = 'unlocked';
       // A failed call may still have taken the lock in Redis (the reply was lost); the token makes
       // this cleanup safe, and the ttl bounds the lock if the cleanup cannot get through either.
-      if (LockRedisError.isInstance(error)) this.#releaseInBackground();
+      if (LockRedisError.isInstance(error)) this.#releaseInBackground(Promise.resolve(true));
       throw error;
     }
     this.#holdCount = 1;
@@ -251,8 +256,16 @@ export class Lock implements AsyncDisposable {
     }
     const sentAt = monotonicNow();
     const target = this.#holdCount + 1;
-    if (!(await this.#attemptAcquire(target))) {
-      this.#end('taken');
+    const entered = await this.#attemptAcquire(target);
+    if (this.#state !== 'held') {
+      // The hold ended locally (deadline passed) while the re-entry was in flight: the handle is
+      // spent, so give back whatever the re-entry refreshed.
+      if (entered) this.#releaseInBackground(Promise.resolve(true));
+      return false;
+    }
+    if (!entered) {
+      const stillValid = this.#lease !== undefined && monotonicNow() < this.#lease.validUntil;
+      this.#end(stillValid ? 'taken' : 'expired');
       return false;
     }
     this.#holdCount = target;
@@ -332,8 +345,13 @@ export class Lock implements AsyncDisposable {
     return Number(await this.#run(RELEASE_SCRIPT, [this.token, targetCount, releaseChannel(this.key)]));
   }
 
-  #releaseInBackground(): void {
-    this.#sendRelease(0).catch(() => {
+  /** Once `attempt` settles, releases what it may have taken; never rejects. */
+  #releaseInBackground(attempt: Promise<boolean>): void {
+    const previous = this.#cleanup;
+    this.#cleanup = (async () => {
+      await previous;
+      if (await attempt.catch(() => true)) await this.#sendRelease(0);
+    })().catch(() => {
       // Unreachable Redis: the lock, if it was taken at all, expires within its ttl.
     });
   }

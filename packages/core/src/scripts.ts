@@ -32,7 +32,8 @@ function defineScript(name: string, source: string, sha1: string): LuaScript {
  *
  * Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
  * the ttl; fencingToken 0 when not minted), or `{0, pttl}` when another owner holds it, with that
- * owner's remaining ms.
+ * owner's remaining ms, or `{0, -2}` for a re-entry (count > 1) into a lock that no longer
+ * exists: a broken hold is never silently re-created.
  */
 export const ACQUIRE_SCRIPT = defineScript(
   'acquire',
@@ -40,6 +41,9 @@ export const ACQUIRE_SCRIPT = defineScript(
 local held = redis.call('HMGET', KEYS[1], 'owner', 'fence')
 if held[1] and held[1] ~= ARGV[1] then
   return {0, redis.call('PTTL', KEYS[1])}
+end
+if not held[1] and tonumber(ARGV[3]) > 1 then
+  return {0, -2}
 end
 local fence = tonumber(held[2]) or 0
 if not held[1] and ARGV[4] == '1' then
@@ -49,7 +53,7 @@ redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3], 'fence', fence)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {1, tonumber(ARGV[3]), fence}
 `,
-  '787da03fc01da495d0ec5209b6d89ac899516361',
+  '2af43a99ca02a20ea20bf356eebeca4e464dc982',
 );
 
 /**

@@ -25,10 +25,10 @@ export interface WaitParams {
   /** One acquire attempt: resolves true when the lock was taken. */
   readonly attempt: () => Promise<boolean>;
   /**
-   * Called when an attempt the caller stopped waiting for (because the signal aborted) later
-   * turns out to have taken the lock, so the lock can be released rather than forgotten.
+   * Called with the attempt that was in flight when the signal aborted: it may still take the
+   * lock, which must then be released rather than forgotten.
    */
-  readonly onAbandonedAcquire: () => void;
+  readonly onAbandonedAttempt: (attempt: Promise<boolean>) => void;
   /**
    * Subscribes to this lock's release notifications, when the runner offers them; resolves once
    * the subscription is confirmed.
@@ -54,8 +54,25 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
       cause,
     });
   const attemptOnce = async () => {
+    // Never send an attempt after the caller gave up, even one that was already planned.
+    if (signal?.aborted) throw new AbortedWait(signal.reason);
     attempts += 1;
-    return raceWithAbort(params.attempt(), signal, params.onAbandonedAcquire);
+    const attempt = params.attempt();
+    return raceWithAbort(attempt, signal, () => params.onAbandonedAttempt(attempt));
+  };
+  const subscribe = async (): Promise<Unsubscribe | undefined> => {
+    if (params.subscribeToReleases === undefined) return undefined;
+    const subscribing = params.subscribeToReleases(() => doorbell.ring());
+    // A subscription that completes after an abort is dropped at once.
+    const abandon = () =>
+      void subscribing.then(
+        (unsubscribe) => unsubscribe(),
+        () => {},
+      );
+    return raceWithAbort(subscribing, signal, abandon).catch((error: unknown) => {
+      if (error instanceof AbortedWait) throw error;
+      return undefined; // no notifications: poll
+    });
   };
 
   if (signal?.aborted) throw aborted(signal.reason);
@@ -67,7 +84,7 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
       if (unsubscribe === undefined && params.subscribeToReleases !== undefined) {
         // Subscribe first, then try once more at once: a release that happened between the failed
         // attempt and the subscription is caught by that attempt, and any later one rings.
-        unsubscribe = await params.subscribeToReleases(() => doorbell.ring()).catch(() => undefined);
+        unsubscribe = await subscribe();
         if (unsubscribe !== undefined && (await attemptOnce())) {
           return { acquired: true, attempts, waited: monotonicNow() - startedAt };
         }
@@ -137,33 +154,35 @@ class AbortedWait {
   constructor(readonly reason: unknown) {}
 }
 
-function raceWithAbort(
-  attempt: Promise<boolean>,
+/**
+ * Settles with `operation`, or rejects with `AbortedWait` as soon as `signal` aborts; then
+ * `onAbandoned` is called so the caller can clean up after the operation that is still running.
+ */
+function raceWithAbort<T>(
+  operation: Promise<T>,
   signal: AbortSignal | undefined,
-  onAbandonedAcquire: () => void,
-): Promise<boolean> {
-  if (signal === undefined) return attempt;
-  return new Promise<boolean>((resolve, reject) => {
+  onAbandoned: () => void,
+): Promise<T> {
+  if (signal === undefined) return operation;
+  return new Promise<T>((resolve, reject) => {
     let settled = false;
     const onAbort = () => {
       if (settled) return;
       settled = true;
       reject(new AbortedWait(signal.reason));
-      // The attempt is still in flight: if it takes the lock after all, give it back.
-      attempt.then(
-        (acquired) => {
-          if (acquired) onAbandonedAcquire();
-        },
-        () => {},
-      );
+      onAbandoned();
     };
+    if (signal.aborted) {
+      onAbort();
+      return;
+    }
     signal.addEventListener('abort', onAbort, { once: true });
-    attempt.then(
-      (acquired) => {
+    operation.then(
+      (value) => {
         signal.removeEventListener('abort', onAbort);
         if (settled) return;
         settled = true;
-        resolve(acquired);
+        resolve(value);
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);

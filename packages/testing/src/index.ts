@@ -16,6 +16,25 @@ export {
   waitFor,
 } from './conformance.js';
 export {
+  type BlackholeMode,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type FaultProxyStats,
+  startFaultProxy,
+} from './fault-proxy.js';
+export {
+  checkHistory,
+  type FencingViolation,
+  HistoryRecorder,
+  type HistoryRecorderOptions,
+  type HistoryReport,
+  type HoldInterval,
+  monotonicMicros,
+  type OpenHold,
+  type Overlap,
+  type RecordableLock,
+} from './history.js';
+export {
   type ProvisionRedisOptions,
   provisionRedis,
   type RedisInstance,

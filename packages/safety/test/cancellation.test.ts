@@ -1,0 +1,348 @@
+/**
+ * Cancellation and slow replies, on both adapters. The client under test talks to Redis through
+ * a loopback fault proxy that adds latency, so that an attempt or a release is provably still on
+ * the wire when the test acts; an admin client talks to Redis directly to see what really
+ * happened on the server.
+ *
+ * The promises under test: aborting an acquire ends it at once with `LOCK_ACQUIRE_ABORTED`, sends
+ * nothing more, and gives back a lock that an attempt still in flight took; a release whose reply
+ * is slow is never forgotten: the key is gone once the reply arrives and the handle says
+ * `released`.
+ */
+import {
+  LockAcquireError,
+  LockError,
+  Locker,
+  type LockerOptions,
+  type LockLostError,
+  LockMisuseError,
+  type ReleaseNotifier,
+  type ScriptRunner,
+} from '@lock/core';
+import {
+  type ConnectedClient,
+  type FaultProxy,
+  provisionRedis,
+  type RedisInstance,
+  recordingRunner,
+  startFaultProxy,
+  waitFor,
+} from '@lock/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+
+/** Latency added in each direction where an operation must still be in flight when the test acts. */
+const LATENCY = 250;
+
+/** Runs `operation`, classifying the outcome: a value, or a typed LockError. Anything else fails. */
+async function settleTyped<T>(operation: () => Promise<T>): Promise<{ value: T } | { error: LockError }> {
+  try {
+    return { value: await operation() };
+  } catch (error) {
+    if (!LockError.isInstance(error)) throw error;
+    return { error };
+  }
+}
+
+/** Resolves on the next turn of the event loop, after every pending promise reaction has run. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Resolves after `ms`: only where the absence of something over time is what is tested. */
+const elapse = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Hooks into an {@link instrumented} runner, each called synchronously as the event happens. */
+interface RunnerHooks {
+  /** A script was handed to the client (it is on its way to Redis). */
+  onSend?: (script: string) => void;
+  /** A script's reply (or error) came back. */
+  onSettled?: (script: string) => void;
+  /** A waiter started subscribing to release notifications. */
+  onSubscribe?: () => void;
+}
+
+/**
+ * A `recordingRunner` with hooks on sending, settling and subscribing, keeping the inner runner's
+ * release notifications so that waiters behave as they do on the adapter itself.
+ */
+function instrumented(inner: ScriptRunner & ReleaseNotifier) {
+  const recorder = recordingRunner(inner);
+  const hooks: RunnerHooks = {};
+  recorder.onSettled = (script) => hooks.onSettled?.(script);
+  const runner: ScriptRunner & ReleaseNotifier = {
+    run: (script, keys, args) => {
+      const reply = recorder.run(script, keys, args);
+      hooks.onSend?.(script.name);
+      return reply;
+    },
+    subscribe: (channel, listener) => {
+      const subscribed = inner.subscribe(channel, listener);
+      hooks.onSubscribe?.();
+      return subscribed;
+    },
+  };
+  return { calls: recorder.calls, runner, hooks };
+}
+
+let counter = 0;
+function uniqueName(label: string): string {
+  counter += 1;
+  return `${label}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKind) => {
+  let redis: RedisInstance;
+  let proxy: FaultProxy;
+  /** The client under test: every byte goes through the proxy. */
+  let client: ConnectedClient;
+  /** Talks to Redis directly, for assertions and for holders that must not be slowed down. */
+  let admin: ConnectedClient;
+
+  const newLocker = (runner: ScriptRunner, options: LockerOptions = {}) =>
+    new Locker(runner, { prefix: 'cancel:', ...options });
+  const adminLocker = () => newLocker(admin.runner, { ttl: 30_000 });
+  const owner = async (key: string) => (await admin.command(['HGET', key, 'owner'])) ?? null;
+  const exists = async (key: string) => Number(await admin.command(['EXISTS', key]));
+
+  beforeAll(async () => {
+    redis = await provisionRedis();
+    proxy = await startFaultProxy({ targetHost: redis.host, targetPort: redis.port });
+    client = await connectClient(kind, proxy.url);
+    admin = await connectClient(kind, redis.url);
+    // Load every script (its first use is an EVAL after a NOSCRIPT) before any latency is added.
+    const warmUp = await newLocker(client.runner).acquire(uniqueName('warm-up'));
+    expect(await warmUp.extend(1_000)).toBe(true);
+    expect(await warmUp.isLockedByMe()).toBe(true);
+    expect(await warmUp.release()).toBe(true);
+  }, 120_000);
+
+  afterEach(() => {
+    proxy.heal();
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await admin?.close();
+    await proxy?.close();
+    await redis?.stop();
+  });
+
+  describe('aborting an acquire', () => {
+    it('after the in-flight attempt took the lock: rejects at once, and the lock is released long before its ttl', async () => {
+      const lock = newLocker(client.runner, { ttl: 30_000 }).createLock(uniqueName('in-flight'));
+      const controller = new AbortController();
+      proxy.setLatency(LATENCY);
+      const acquiring = settleTyped(() => lock.acquire({ signal: controller.signal }));
+      // The attempt ran on the server; its reply is still on its way back.
+      await waitFor(async () => (await owner(lock.key)) === lock.token, 5_000);
+
+      const reason = new Error('the caller gave up');
+      const abortedAt = performance.now();
+      controller.abort(reason);
+      const outcome = await acquiring;
+      expect(performance.now() - abortedAt).toBeLessThan(LATENCY / 2); // not after the reply
+      if (!('error' in outcome)) throw new Error('the acquire resolved although it was aborted');
+      expect(LockAcquireError.isInstance(outcome.error)).toBe(true);
+      expect(outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
+      expect(outcome.error.cause).toBe(reason);
+      expect(lock.state).toBe('unlocked');
+
+      // Given back once the reply arrives: a reply and a release away, not after the 30 s ttl.
+      await waitFor(async () => (await exists(lock.key)) === 0, 4 * LATENCY + 1_000);
+      expect(performance.now() - abortedAt).toBeLessThan(4 * LATENCY + 1_000);
+    });
+
+    it('before the in-flight attempt reached Redis: the lock it takes on arrival is given back too', async () => {
+      const { runner, hooks } = instrumented(client.runner);
+      const lock = newLocker(runner, { ttl: 30_000 }).createLock(uniqueName('just-sent'));
+      const controller = new AbortController();
+      // Abort as soon as the attempt has left (a microtask later, once `acquire` awaits it): it
+      // reaches Redis only after the abort.
+      hooks.onSend = () => queueMicrotask(() => controller.abort());
+      proxy.setLatency(LATENCY);
+      const outcome = await settleTyped(() => lock.acquire({ signal: controller.signal }));
+      expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
+
+      // The attempt still arrives and takes the lock, then the release follows it.
+      await waitFor(async () => (await owner(lock.key)) === lock.token, 5_000);
+      const takenAt = performance.now();
+      await waitFor(async () => (await exists(lock.key)) === 0, 4 * LATENCY + 1_000);
+      expect(performance.now() - takenAt).toBeLessThan(4 * LATENCY + 1_000);
+    });
+
+    it('while waiting between retries: rejects at once and sends no further attempt', async () => {
+      const name = uniqueName('between-retries');
+      const holder = await adminLocker().acquire(name);
+      const { runner, calls, hooks } = instrumented(client.runner);
+      let settled = 0;
+      // First attempt, subscription, second attempt: then it sleeps for retryDelay.
+      const twoAttemptsSettled = new Promise<void>((resolve) => {
+        hooks.onSettled = () => {
+          settled += 1;
+          if (settled === 2) resolve();
+        };
+      });
+      const controller = new AbortController();
+      const retryDelay = 300;
+      const acquiring = settleTyped(() =>
+        newLocker(runner).acquire(name, {
+          waitTimeout: 10_000,
+          retryDelay,
+          retryJitter: 0,
+          signal: controller.signal,
+        }),
+      );
+      await twoAttemptsSettled;
+      await nextTurn(); // let the reply reach the wait loop, which then sleeps
+      const attemptsBefore = calls.length;
+
+      const abortedAt = performance.now();
+      controller.abort();
+      const outcome = await acquiring;
+      expect(performance.now() - abortedAt).toBeLessThan(100);
+      expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
+      if ('error' in outcome && LockAcquireError.isInstance(outcome.error)) {
+        expect(outcome.error.attempts).toBe(attemptsBefore);
+      }
+      await elapse(3 * retryDelay); // several retry delays: nothing more may be sent
+      expect(calls.length).toBe(attemptsBefore);
+      expect(calls.every((call) => call === 'acquire')).toBe(true);
+      expect(await owner(holder.key)).toBe(holder.token);
+      expect(await holder.release()).toBe(true);
+    });
+
+    // BUG (core, wait.ts): an abort that comes while a waiter is subscribing to release
+    // notifications is not seen until the SUBSCRIBE is confirmed; then `waitForLock` sends one
+    // more attempt anyway (`raceWithAbort` adds its 'abort' listener to a signal that has already
+    // aborted, so it never fires), and only rejects after that attempt's reply. Expected: rejects
+    // at once, and no attempt after the abort.
+    it('while subscribing to release notifications: rejects at once and sends no further attempt', async () => {
+      const name = uniqueName('while-subscribing');
+      const holder = await adminLocker().acquire(name);
+      const { runner, calls, hooks } = instrumented(client.runner);
+      const controller = new AbortController();
+      let abortedAt = 0;
+      hooks.onSubscribe = () => {
+        abortedAt = performance.now();
+        controller.abort();
+      };
+      proxy.setLatency(LATENCY);
+      const outcome = await settleTyped(() =>
+        newLocker(runner).acquire(name, {
+          waitTimeout: 10_000,
+          retryDelay: 5_000,
+          signal: controller.signal,
+        }),
+      );
+      const rejectedAfter = performance.now() - abortedAt;
+      expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
+      expect(await holder.release()).toBe(true);
+      expect(calls).toEqual(['acquire']); // observed: ['acquire', 'acquire']
+      expect(rejectedAfter).toBeLessThan(LATENCY); // observed: subscription + one more round trip
+    });
+
+    // BUG (core, wait.ts), same cause, worse outcome: if the lock is released while the aborted
+    // waiter is still subscribing, the attempt it sends after the abort takes the lock, and
+    // `acquire` resolves with a held lock although the caller aborted.
+    it('while subscribing, with the lock released meanwhile: still rejects, and holds nothing', async () => {
+      const name = uniqueName('abort-then-free');
+      const holder = await adminLocker().acquire(name);
+      const { runner, hooks } = instrumented(client.runner);
+      const controller = new AbortController();
+      let freed: Promise<boolean> | undefined;
+      hooks.onSubscribe = () => {
+        controller.abort();
+        freed = holder.release(); // direct connection: done long before the subscription
+      };
+      proxy.setLatency(LATENCY);
+      const lock = newLocker(runner, { waitTimeout: 10_000, retryDelay: 5_000 }).createLock(name);
+      const outcome = await settleTyped(() => lock.acquire({ signal: controller.signal }));
+      expect(await freed).toBe(true);
+      const heldAfterAbort = 'value' in outcome && outcome.value;
+      if (heldAfterAbort) await lock.release(); // observed: acquired after the abort
+      expect(heldAfterAbort).toBe(false);
+      expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
+    });
+
+    // BUG (core, lock.ts + wait.ts): the release of an abandoned in-flight attempt is sent only
+    // when that attempt's reply arrives. If the caller retries `acquire()` on the same handle in
+    // between (the handle is back to 'unlocked', so this is allowed), the retry takes the lock with
+    // the same token, and the late background release then deletes it: the handle says `held`
+    // while Redis has no lock, and a second holder gets in.
+    it('retrying on the same handle after an abort: the late release of the abandoned attempt must not delete the new hold', async () => {
+      const lock = newLocker(client.runner, { ttl: 30_000 }).createLock(uniqueName('abort-retry'));
+      const controller = new AbortController();
+      proxy.setLatency(LATENCY);
+      const first = settleTyped(() => lock.acquire({ signal: controller.signal }));
+      await waitFor(async () => (await owner(lock.key)) === lock.token, 5_000);
+      controller.abort();
+      expect('error' in (await first)).toBe(true);
+
+      expect(await lock.acquire()).toBe(true); // the retry, on the same handle
+      expect(lock.isHeld).toBe(true);
+      proxy.heal();
+      const intruder = await adminLocker().tryAcquire(lock.name);
+      await intruder?.release();
+      expect(intruder).toBeNull(); // observed: a second holder got the lock
+      expect(await owner(lock.key)).toBe(lock.token); // observed: null, the key was deleted
+      await lock.release();
+    });
+  });
+
+  describe('a release whose reply is slow', () => {
+    it('is never forgotten: the key is gone once the reply arrives, and the handle says released', async () => {
+      const lock = await newLocker(client.runner, { ttl: 30_000 }).acquire(uniqueName('slow-release'));
+      proxy.setLatency(LATENCY);
+      const releasing = lock.release();
+      // The release ran on the server; the client is still waiting for its reply.
+      await waitFor(async () => (await exists(lock.key)) === 0, 5_000);
+      expect(lock.signal.aborted).toBe(false);
+      expect(await releasing).toBe(true);
+      expect(lock.state).toBe('released');
+      expect(lock.isHeld).toBe(false);
+      expect((lock.signal.reason as LockLostError).reason).toBe('released');
+      expect(await exists(lock.key)).toBe(0);
+      await expect(lock.release()).rejects.toSatisfy(LockMisuseError.isInstance);
+    });
+
+    it('two overlapping releases: one true, one false, and the handle ends released, not lost', async () => {
+      const lock = await newLocker(client.runner, { ttl: 30_000 }).acquire(uniqueName('double-release'));
+      proxy.setLatency(LATENCY);
+      expect(await Promise.all([lock.release(), lock.release()])).toEqual([true, false]);
+      expect(lock.state).toBe('released');
+      expect((lock.signal.reason as LockLostError).reason).toBe('released');
+      expect(await exists(lock.key)).toBe(0);
+    });
+
+    it('withLock resolves only once its release has been answered: the key is gone by then', async () => {
+      const name = uniqueName('slow-with-lock');
+      proxy.setLatency(LATENCY);
+      let key = '';
+      const value = await newLocker(client.runner, { ttl: 30_000 }).withLock(name, (lock) => {
+        key = lock.key;
+        return 42;
+      });
+      expect(value).toBe(42);
+      expect(await exists(key)).toBe(0);
+    });
+
+    it('a renewal in flight when the release is sent does not turn the release into a loss', async () => {
+      const { runner, hooks } = instrumented(client.runner);
+      const lock = await newLocker(runner, { ttl: 3_000, renewalInterval: 300, autoRenewal: true }).acquire(
+        uniqueName('renewal-then-release'),
+      );
+      proxy.setLatency(LATENCY);
+      // Release right behind a renewal: the renewal's reply comes back after the release started.
+      const releasing = new Promise<boolean>((resolve, reject) => {
+        hooks.onSend = (script) => {
+          if (script !== 'extend') return;
+          hooks.onSend = undefined;
+          lock.release().then(resolve, reject);
+        };
+      });
+      expect(await releasing).toBe(true);
+      expect(lock.state).toBe('released');
+      expect((lock.signal.reason as LockLostError).reason).toBe('released');
+      expect(await exists(lock.key)).toBe(0);
+    });
+  });
+});

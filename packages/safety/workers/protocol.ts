@@ -1,0 +1,89 @@
+/**
+ * Messages between the safety tests (parent) and their worker processes, over the IPC channel
+ * that `child_process.fork` opens. Every time is µs on CLOCK_MONOTONIC (`monotonicMicros()`), so
+ * parent and children can compare them.
+ */
+import type { HoldInterval } from '@lock/testing';
+import type { ClientKind } from '../src/clients.js';
+
+/** Sent by any worker that fails, instead of dying silently. */
+export interface WorkerFailed {
+  readonly type: 'failed';
+  readonly error: string;
+}
+
+/** Configuration of `contention-worker.ts`, passed as JSON in argv[2]. */
+export interface ContentionConfig {
+  readonly url: string;
+  readonly kind: ClientKind;
+  readonly lockName: string;
+  readonly counterKey: string;
+  readonly increments: number;
+}
+
+export type ToContentionWorker = { readonly type: 'start' };
+
+export type FromContentionWorker =
+  | { readonly type: 'ready'; readonly pid: number }
+  | {
+      readonly type: 'done';
+      readonly pid: number;
+      readonly intervals: readonly HoldInterval[];
+      /** Attempts sent to Redis and ms spent waiting, summed over every acquire. */
+      readonly attempts: number;
+      readonly waitedMs: number;
+      readonly durationMs: number;
+      /** Holds whose signal was aborted before the callback ended (none expected). */
+      readonly lostDuringHold: number;
+    }
+  | WorkerFailed;
+
+/**
+ * Configuration of `crash-worker.ts`:
+ * - `hold`: acquire without renewal, then idle until killed;
+ * - `renew`: acquire with auto-renewal, report every renewal, idle until killed;
+ * - `block`: acquire without renewal, then on `block` busy-loop synchronously for `blockMs` and
+ *   report what the handle says afterwards.
+ */
+export interface CrashConfig {
+  readonly url: string;
+  readonly kind: ClientKind;
+  readonly lockName: string;
+  readonly ttl: number;
+  readonly mode: 'hold' | 'renew' | 'block';
+  readonly blockMs: number;
+}
+
+export type ToCrashWorker = { readonly type: 'block' };
+
+/** What the blocked holder observed after its event loop came back. */
+export interface BlockObservations {
+  readonly blockStart: number;
+  readonly blockEnd: number;
+  /** Read synchronously right after the busy loop, before yielding once. */
+  readonly abortedWhenUnblocked: boolean;
+  readonly stateWhenUnblocked: string;
+  /** `lock.extend(ttl)`, sent first thing after the busy loop. */
+  readonly extended: boolean;
+  readonly abortedAfterExtend: boolean;
+  /** The `reason` of the signal's LockLostError after extend, or `null`. */
+  readonly lostReason: string | null;
+  /** `lock.release()`, sent after extend. */
+  readonly released: boolean;
+  readonly intervals: readonly HoldInterval[];
+}
+
+export type FromCrashWorker =
+  | {
+      readonly type: 'acquired';
+      readonly pid: number;
+      readonly key: string;
+      readonly token: string;
+      readonly fencingToken: number | null;
+      /** Just before the acquire was sent, and just after it resolved. */
+      readonly sentAt: number;
+      readonly confirmedAt: number;
+    }
+  | { readonly type: 'renewed'; readonly at: number; readonly count: number }
+  | ({ readonly type: 'unblocked' } & BlockObservations)
+  | WorkerFailed;

@@ -1,0 +1,220 @@
+/**
+ * Lock histories: what each holder believed, when, recorded by the holders themselves (possibly in
+ * many processes), and a checker that finds two holders inside the same lock at once.
+ *
+ * Times are microseconds on the machine-wide monotonic clock (`process.hrtime.bigint()`, i.e.
+ * CLOCK_MONOTONIC on Linux), which every process on one machine shares, so intervals recorded in
+ * different processes can be compared directly. They are not comparable across machines.
+ *
+ * @packageDocumentation
+ */
+import { LockLostError } from '@lock/core';
+
+/** One hold of a lock as its holder saw it: from "acquire confirmed" to "release sent". */
+export interface HoldInterval {
+  /** The lock's name. Only intervals on the same name can overlap. */
+  readonly lock: string;
+  /** The holder's owner token. */
+  readonly token: string;
+  /** The fencing token of this hold, or `null` when none was minted. */
+  readonly fencingToken: number | null;
+  /** The process that held it. */
+  readonly pid: number;
+  /** Free-form label for reports, e.g. the client kind. */
+  readonly label: string;
+  /** When the holder learnt that it holds the lock (µs, monotonic). */
+  readonly start: number;
+  /** When the holder sent its release, or stopped acting as the holder (µs, monotonic). */
+  readonly end: number;
+  /**
+   * When the holder was told its lock was lost (its `signal` aborted with a reason other than
+   * `released`), in µs; `null` if it never was.
+   */
+  readonly lostNoticeAt: number | null;
+  /** The `reason` of that loss (`expired`, `taken`, `unreachable`), or `null`. */
+  readonly lostReason: string | null;
+}
+
+/** The parts of a held `Lock` the recorder reads; a `Lock` from `@lock/core` fits. */
+export interface RecordableLock {
+  readonly name: string;
+  readonly token: string;
+  readonly fencingToken: number | undefined;
+  readonly signal: AbortSignal;
+}
+
+/** A hold that has begun and not yet ended. */
+export interface OpenHold {
+  /**
+   * Closes the interval now: call it right before sending the release (or when the holder stops
+   * acting as one). A loss notice that arrives later is still added to the returned interval's
+   * record in the recorder, so the report shows that the holder was told too late.
+   */
+  end(): HoldInterval;
+}
+
+/** Options of {@link HistoryRecorder}. */
+export interface HistoryRecorderOptions {
+  /** Label copied into every interval, e.g. `ioredis`. @default '' */
+  readonly label?: string;
+  /** The process id to record. @default process.pid */
+  readonly pid?: number;
+  /** Clock in µs; replaceable for tests of the recorder itself. @default monotonicMicros */
+  readonly now?: () => number;
+}
+
+/** Microseconds on CLOCK_MONOTONIC: comparable across all processes of one machine. */
+export function monotonicMicros(): number {
+  // µs rather than ns: ns since boot exceed Number.MAX_SAFE_INTEGER after ~104 days of uptime.
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+type MutableInterval = { -readonly [K in keyof HoldInterval]: HoldInterval[K] };
+
+/**
+ * Records the holds of one process. Call {@link HistoryRecorder.begin} right after an acquire
+ * resolved `true`, and `end()` on what it returns right before releasing.
+ */
+export class HistoryRecorder {
+  readonly #label: string;
+  readonly #pid: number;
+  readonly #now: () => number;
+  readonly #closed: MutableInterval[] = [];
+
+  constructor(options: HistoryRecorderOptions = {}) {
+    this.#label = options.label ?? '';
+    this.#pid = options.pid ?? process.pid;
+    this.#now = options.now ?? monotonicMicros;
+  }
+
+  /** Starts an interval for `lock`, which must be held right now. */
+  begin(lock: RecordableLock): OpenHold {
+    const record: MutableInterval = {
+      lock: lock.name,
+      token: lock.token,
+      fencingToken: lock.fencingToken ?? null,
+      pid: this.#pid,
+      label: this.#label,
+      start: this.#now(),
+      end: Number.NaN,
+      lostNoticeAt: null,
+      lostReason: null,
+    };
+    const noteLoss = () => {
+      const reason: unknown = lock.signal.reason;
+      if (LockLostError.isInstance(reason) && reason.reason === 'released') return;
+      record.lostNoticeAt = this.#now();
+      record.lostReason = LockLostError.isInstance(reason) ? reason.reason : String(reason);
+    };
+    // A signal that is already aborted means the hold was lost before we even began recording.
+    if (lock.signal.aborted) noteLoss();
+    else lock.signal.addEventListener('abort', noteLoss, { once: true });
+
+    let ended = false;
+    return {
+      end: () => {
+        if (ended) throw new Error(`hold of "${lock.name}" by ${lock.token} was already ended`);
+        ended = true;
+        record.end = this.#now();
+        this.#closed.push(record);
+        return { ...record };
+      },
+    };
+  }
+
+  /** Every closed interval so far, as plain (JSON-safe) objects. */
+  get intervals(): HoldInterval[] {
+    return this.#closed.map((record) => ({ ...record }));
+  }
+}
+
+/** Two holds of the same lock that were in force at the same time. */
+export interface Overlap {
+  /** The hold that began first (ties: the one that ends first). */
+  readonly earlier: HoldInterval;
+  readonly later: HoldInterval;
+  /** Start and end of the shared time, µs. */
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Two holds of the same lock whose fencing tokens do not increase with acquire time. */
+export interface FencingViolation {
+  readonly earlier: HoldInterval;
+  readonly later: HoldInterval;
+}
+
+/** What {@link checkHistory} found. */
+export interface HistoryReport {
+  /** The intervals checked, per lock sorted by start. */
+  readonly intervals: readonly HoldInterval[];
+  /** Overlaps that break mutual exclusion: the earlier holder had not been told it lost the lock. */
+  readonly overlaps: readonly Overlap[];
+  /**
+   * Overlaps in which the earlier holder had been told it lost the lock, at or before the later
+   * hold began: the library did its part; stopping was up to the holder.
+   */
+  readonly excusedOverlaps: readonly Overlap[];
+  /** Neighbours in acquire order whose fencing tokens do not strictly increase. */
+  readonly fencingViolations: readonly FencingViolation[];
+}
+
+/**
+ * Checks a history of holds, from any number of processes on one machine.
+ *
+ * - Two intervals on the same lock overlap when they share time: touching (`a.end === b.start`) is
+ *   fine. An overlap is excused when the earlier holder was told of its loss (`lostNoticeAt`) no
+ *   later than the moment the later hold began; otherwise it is a violation.
+ * - Fencing tokens, where present, must strictly increase in order of `start` on each lock.
+ *
+ * @throws TypeError for an interval whose times are not finite or that ends before it starts.
+ */
+export function checkHistory(intervals: readonly HoldInterval[]): HistoryReport {
+  for (const interval of intervals) {
+    if (!Number.isFinite(interval.start) || !Number.isFinite(interval.end) || interval.end < interval.start) {
+      throw new TypeError(
+        `invalid interval on "${interval.lock}" by ${interval.token}: [${interval.start}, ${interval.end}]`,
+      );
+    }
+  }
+  const byLock = new Map<string, HoldInterval[]>();
+  for (const interval of intervals) {
+    const list = byLock.get(interval.lock) ?? [];
+    list.push(interval);
+    byLock.set(interval.lock, list);
+  }
+
+  const sorted: HoldInterval[] = [];
+  const overlaps: Overlap[] = [];
+  const excusedOverlaps: Overlap[] = [];
+  const fencingViolations: FencingViolation[] = [];
+  for (const list of byLock.values()) {
+    list.sort((a, b) => a.start - b.start || a.end - b.end);
+    sorted.push(...list);
+
+    for (let i = 0; i < list.length; i += 1) {
+      const earlier = list[i] as HoldInterval;
+      // Sorted by start, so the scan can stop at the first interval that begins after this ends.
+      for (let j = i + 1; j < list.length; j += 1) {
+        const later = list[j] as HoldInterval;
+        if (later.start >= earlier.end) break;
+        const overlap = { earlier, later, from: later.start, to: Math.min(earlier.end, later.end) };
+        if (overlap.from === overlap.to) continue; // a zero-length hold shares no time
+        const told = earlier.lostNoticeAt !== null && earlier.lostNoticeAt <= overlap.from;
+        (told ? excusedOverlaps : overlaps).push(overlap);
+      }
+    }
+
+    // Equal starts give no order to check against, so break ties by token, never flagging them.
+    const fenced = list
+      .filter((interval) => interval.fencingToken !== null)
+      .sort((a, b) => a.start - b.start || (a.fencingToken ?? 0) - (b.fencingToken ?? 0));
+    for (let i = 1; i < fenced.length; i += 1) {
+      const earlier = fenced[i - 1] as HoldInterval;
+      const later = fenced[i] as HoldInterval;
+      if ((later.fencingToken ?? 0) <= (earlier.fencingToken ?? 0))
+        fencingViolations.push({ earlier, later });
+    }
+  }
+  return { intervals: sorted, overlaps, excusedOverlaps, fencingViolations };
+}

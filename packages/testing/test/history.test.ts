@@ -1,0 +1,214 @@
+import { Locker, LockLostError } from '@lock/core';
+import { describe, expect, it } from 'vitest';
+import { checkHistory, HistoryRecorder, type HoldInterval, monotonicMicros } from '../src/history.js';
+
+let tokenCounter = 0;
+/** A synthetic interval; times in µs. */
+function hold(start: number, end: number, extra: Partial<HoldInterval> = {}): HoldInterval {
+  tokenCounter += 1;
+  return {
+    lock: 'L',
+    token: `t${tokenCounter}`,
+    fencingToken: null,
+    pid: 1,
+    label: '',
+    start,
+    end,
+    lostNoticeAt: null,
+    lostReason: null,
+    ...extra,
+  };
+}
+
+describe('checkHistory', () => {
+  it('finds nothing in a clean sequential history', () => {
+    const report = checkHistory([
+      hold(0, 10, { fencingToken: 1 }),
+      hold(20, 30, { fencingToken: 2 }),
+      hold(31, 40, { fencingToken: 5 }),
+    ]);
+    expect(report.overlaps).toEqual([]);
+    expect(report.excusedOverlaps).toEqual([]);
+    expect(report.fencingViolations).toEqual([]);
+    expect(report.intervals).toHaveLength(3);
+  });
+
+  it('detects two holds of the same lock that share time, whatever order they are given in', () => {
+    const first = hold(0, 100);
+    const second = hold(60, 150);
+    const report = checkHistory([second, first]);
+    expect(report.overlaps).toHaveLength(1);
+    expect(report.overlaps[0]).toMatchObject({ earlier: first, later: second, from: 60, to: 100 });
+  });
+
+  it('detects a hold nested inside another, and every pair of a three-way overlap', () => {
+    expect(checkHistory([hold(0, 100), hold(10, 20)]).overlaps[0]).toMatchObject({ from: 10, to: 20 });
+    expect(checkHistory([hold(0, 100), hold(10, 50), hold(40, 60)]).overlaps).toHaveLength(3);
+  });
+
+  it('accepts holds that touch but do not overlap (end === next start)', () => {
+    const report = checkHistory([hold(0, 10), hold(10, 20), hold(20, 30)]);
+    expect(report.overlaps).toEqual([]);
+  });
+
+  it('treats the same microsecond at both ends as touching, but one µs more as an overlap', () => {
+    expect(checkHistory([hold(0, 10), hold(10, 10)]).overlaps).toEqual([]);
+    expect(checkHistory([hold(0, 11), hold(10, 20)]).overlaps).toHaveLength(1);
+  });
+
+  it('never compares holds of different locks', () => {
+    const report = checkHistory([hold(0, 100, { lock: 'a' }), hold(50, 150, { lock: 'b' })]);
+    expect(report.overlaps).toEqual([]);
+  });
+
+  it('excuses an overlap when the earlier holder was told of its loss before the later hold began', () => {
+    const stale = hold(0, 100, { lostNoticeAt: 40, lostReason: 'expired' });
+    const report = checkHistory([stale, hold(50, 150)]);
+    expect(report.overlaps).toEqual([]);
+    expect(report.excusedOverlaps).toHaveLength(1);
+    expect(report.excusedOverlaps[0]?.earlier).toBe(stale);
+  });
+
+  it('excuses a notice at the very moment the later hold began', () => {
+    const report = checkHistory([hold(0, 100, { lostNoticeAt: 50 }), hold(50, 150)]);
+    expect(report.overlaps).toEqual([]);
+    expect(report.excusedOverlaps).toHaveLength(1);
+  });
+
+  it('does not excuse a notice that came after the later hold began (a blocked holder)', () => {
+    const report = checkHistory([hold(0, 100, { lostNoticeAt: 70, lostReason: 'expired' }), hold(50, 150)]);
+    expect(report.overlaps).toHaveLength(1);
+    expect(report.excusedOverlaps).toEqual([]);
+  });
+
+  it("does not excuse an overlap by the later holder's notice", () => {
+    const report = checkHistory([hold(0, 100), hold(50, 150, { lostNoticeAt: 10 })]);
+    expect(report.overlaps).toHaveLength(1);
+  });
+
+  it('flags fencing tokens that do not strictly increase with acquire time', () => {
+    const a = hold(0, 10, { fencingToken: 1 });
+    const b = hold(20, 30, { fencingToken: 3 });
+    const c = hold(40, 50, { fencingToken: 2 });
+    const d = hold(60, 70, { fencingToken: 2 });
+    const report = checkHistory([d, c, b, a]);
+    expect(report.overlaps).toEqual([]);
+    expect(report.fencingViolations).toEqual([
+      { earlier: b, later: c },
+      { earlier: c, later: d },
+    ]);
+  });
+
+  it('checks fencing per lock, skipping holds without a token', () => {
+    const report = checkHistory([
+      hold(0, 10, { lock: 'a', fencingToken: 7 }),
+      hold(20, 30, { lock: 'b', fencingToken: 1 }),
+      hold(40, 50, { lock: 'a', fencingToken: null }),
+      hold(60, 70, { lock: 'a', fencingToken: 8 }),
+    ]);
+    expect(report.fencingViolations).toEqual([]);
+  });
+
+  it('rejects an interval that ends before it starts', () => {
+    expect(() => checkHistory([hold(10, 5)])).toThrow(TypeError);
+    expect(() => checkHistory([hold(0, Number.NaN)])).toThrow(TypeError);
+  });
+});
+
+describe('HistoryRecorder', () => {
+  /** A stand-in for a held Lock whose signal the test controls. */
+  function fakeLock(name = 'L', fencingToken: number | null = 4) {
+    const controller = new AbortController();
+    return {
+      lock: {
+        name,
+        token: `tok-${name}`,
+        fencingToken: fencingToken ?? undefined,
+        signal: controller.signal,
+      },
+      lose: (reason: 'expired' | 'taken' | 'released') => controller.abort(new LockLostError(name, reason)),
+    };
+  }
+
+  it('records start, end, tokens, pid and label with the injected clock', () => {
+    let now = 100;
+    const recorder = new HistoryRecorder({ label: 'ioredis', pid: 42, now: () => now });
+    const { lock } = fakeLock();
+    const open = recorder.begin(lock);
+    now = 250;
+    expect(open.end()).toEqual({
+      lock: 'L',
+      token: 'tok-L',
+      fencingToken: 4,
+      pid: 42,
+      label: 'ioredis',
+      start: 100,
+      end: 250,
+      lostNoticeAt: null,
+      lostReason: null,
+    });
+    expect(() => open.end()).toThrow(/already ended/);
+    expect(recorder.intervals).toHaveLength(1);
+  });
+
+  it('records when the holder is told of a loss, but not a normal release', () => {
+    let now = 0;
+    const recorder = new HistoryRecorder({ now: () => now });
+    const lost = fakeLock('lost');
+    const released = fakeLock('released', null);
+    const lostHold = recorder.begin(lost.lock);
+    const releasedHold = recorder.begin(released.lock);
+    now = 30;
+    lost.lose('expired');
+    released.lose('released');
+    now = 50;
+    lostHold.end();
+    releasedHold.end();
+    const [a, b] = recorder.intervals;
+    expect(a).toMatchObject({ lock: 'lost', lostNoticeAt: 30, lostReason: 'expired' });
+    expect(b).toMatchObject({ lock: 'released', fencingToken: null, lostNoticeAt: null, lostReason: null });
+  });
+
+  it('keeps recording a notice that arrives after the interval ended (told too late)', () => {
+    let now = 0;
+    const recorder = new HistoryRecorder({ now: () => now });
+    const { lock, lose } = fakeLock();
+    const open = recorder.begin(lock);
+    now = 10;
+    open.end();
+    now = 20;
+    lose('taken');
+    expect(recorder.intervals[0]).toMatchObject({ end: 10, lostNoticeAt: 20, lostReason: 'taken' });
+  });
+
+  it('records a real Lock handle: its token and fencing token, and a release is no loss', async () => {
+    // A scripted runner stands in for Redis: the recorder only reads the handle.
+    const locker = new Locker({ run: async (script) => (script.name === 'acquire' ? [1, 1, 9] : 0) });
+    const lock = locker.createLock('real');
+    expect(await lock.acquire()).toBe(true);
+    const recorder = new HistoryRecorder();
+    const before = monotonicMicros();
+    const open = recorder.begin(lock);
+    const interval = open.end();
+    expect(await lock.release()).toBe(true);
+    expect(interval).toMatchObject({ lock: 'real', token: lock.token, fencingToken: 9, pid: process.pid });
+    expect(interval.start).toBeGreaterThanOrEqual(before);
+    expect(interval.end).toBeGreaterThanOrEqual(interval.start);
+    expect(recorder.intervals[0]?.lostNoticeAt).toBeNull();
+  });
+
+  it('uses a clock shared by every process: a child process reads a time between two of ours', async () => {
+    const { execFile } = await import('node:child_process');
+    const before = monotonicMicros();
+    const childTime = await new Promise<number>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['-e', 'process.stdout.write(String(process.hrtime.bigint() / 1000n))'],
+        (error, stdout) => (error ? reject(error) : resolve(Number(stdout))),
+      );
+    });
+    const after = monotonicMicros();
+    expect(childTime).toBeGreaterThan(before);
+    expect(childTime).toBeLessThan(after);
+  });
+});
