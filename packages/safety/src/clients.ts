@@ -14,7 +14,7 @@ export const CLIENT_KINDS: readonly ClientKind[] = ['ioredis', 'node-redis'];
 
 /** Options that matter under faults: how long a command may hang before the client gives up. */
 export interface ConnectOptions {
-  /** Per-command timeout in ms (ioredis `commandTimeout`; node-redis via a race). */
+  /** Per-command timeout in ms (ioredis `commandTimeout`; node-redis `commandOptions.timeout`). */
   readonly commandTimeout?: number;
 }
 
@@ -45,6 +45,7 @@ export async function connectClient(
   const client = createClient({
     url,
     socket: { reconnectStrategy: (retries) => Math.min(retries * 50, 500) },
+    commandOptions: options.commandTimeout === undefined ? undefined : { timeout: options.commandTimeout },
   });
   client.on('error', () => {});
   await client.connect();

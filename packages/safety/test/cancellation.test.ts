@@ -169,6 +169,23 @@ describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKi
       expect(performance.now() - takenAt).toBeLessThan(4 * LATENCY + 1_000);
     });
 
+    // Regression: an abort that fired while the attempt was being sent (before `acquire` awaited
+    // it) was never seen, and the acquire resolved `true` as if nothing had happened.
+    it('in the very call that sends the attempt: still rejects, and the lock is given back', async () => {
+      const { runner, hooks } = instrumented(client.runner);
+      const lock = newLocker(runner, { ttl: 30_000 }).createLock(uniqueName('sync-abort'));
+      const controller = new AbortController();
+      hooks.onSend = () => controller.abort(); // synchronously, inside runner.run()
+      proxy.setLatency(LATENCY);
+      const outcome = await settleTyped(() => lock.acquire({ signal: controller.signal }));
+      const heldAfterAbort = 'value' in outcome && outcome.value;
+      if (heldAfterAbort) await lock.release(); // the bug: acquired although aborted
+      expect(heldAfterAbort).toBe(false);
+      expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
+      await waitFor(async () => (await owner(lock.key)) === lock.token, 5_000);
+      await waitFor(async () => (await exists(lock.key)) === 0, 4 * LATENCY + 1_000);
+    });
+
     it('while waiting between retries: rejects at once and sends no further attempt', async () => {
       const name = uniqueName('between-retries');
       const holder = await adminLocker().acquire(name);
@@ -210,11 +227,10 @@ describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKi
       expect(await holder.release()).toBe(true);
     });
 
-    // BUG (core, wait.ts): an abort that comes while a waiter is subscribing to release
-    // notifications is not seen until the SUBSCRIBE is confirmed; then `waitForLock` sends one
-    // more attempt anyway (`raceWithAbort` adds its 'abort' listener to a signal that has already
-    // aborted, so it never fires), and only rejects after that attempt's reply. Expected: rejects
-    // at once, and no attempt after the abort.
+    // Regression: an abort while the waiter subscribed to release notifications used to go unseen
+    // until the SUBSCRIBE was confirmed; then one more attempt was sent anyway (the race added its
+    // 'abort' listener to a signal that had already aborted, so it never fired), and the call
+    // rejected only after that attempt's reply.
     it('while subscribing to release notifications: rejects at once and sends no further attempt', async () => {
       const name = uniqueName('while-subscribing');
       const holder = await adminLocker().acquire(name);
@@ -236,13 +252,13 @@ describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKi
       const rejectedAfter = performance.now() - abortedAt;
       expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
       expect(await holder.release()).toBe(true);
-      expect(calls).toEqual(['acquire']); // observed: ['acquire', 'acquire']
-      expect(rejectedAfter).toBeLessThan(LATENCY); // observed: subscription + one more round trip
+      expect(calls).toEqual(['acquire']); // the bug: ['acquire', 'acquire']
+      expect(rejectedAfter).toBeLessThan(LATENCY); // the bug: 1.5 to 2 s (subscription + a round trip)
     });
 
-    // BUG (core, wait.ts), same cause, worse outcome: if the lock is released while the aborted
-    // waiter is still subscribing, the attempt it sends after the abort takes the lock, and
-    // `acquire` resolves with a held lock although the caller aborted.
+    // Regression, same cause, worse outcome: with the lock released while the aborted waiter was
+    // still subscribing, the attempt sent after the abort took the lock, and `acquire` resolved
+    // with a held lock although the caller had aborted.
     it('while subscribing, with the lock released meanwhile: still rejects, and holds nothing', async () => {
       const name = uniqueName('abort-then-free');
       const holder = await adminLocker().acquire(name);
@@ -258,17 +274,16 @@ describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKi
       const outcome = await settleTyped(() => lock.acquire({ signal: controller.signal }));
       expect(await freed).toBe(true);
       const heldAfterAbort = 'value' in outcome && outcome.value;
-      if (heldAfterAbort) await lock.release(); // observed: acquired after the abort
+      if (heldAfterAbort) await lock.release(); // the bug: acquired after the abort
       expect(heldAfterAbort).toBe(false);
       expect('error' in outcome && outcome.error.code).toBe('LOCK_ACQUIRE_ABORTED');
     });
 
-    // BUG (core, lock.ts + wait.ts): the release of an abandoned in-flight attempt is sent only
-    // when that attempt's reply arrives. If the caller retries `acquire()` on the same handle in
-    // between (the handle is back to 'unlocked', so this is allowed), the retry takes the lock with
-    // the same token, and the late background release then deletes it: the handle says `held`
-    // while Redis has no lock, and a second holder gets in.
-    it('retrying on the same handle after an abort: the late release of the abandoned attempt must not delete the new hold', async () => {
+    // Regression: the release of an abandoned in-flight attempt is sent when that attempt's reply
+    // arrives. A retry of `acquire()` on the same handle in between (allowed: the handle is back
+    // to 'unlocked') took the lock with the same token, and the late release then deleted it: the
+    // handle said `held` while Redis had no lock, and a second holder got in.
+    it('retrying on the same handle after an abort: the late release of the abandoned attempt does not delete the new hold', async () => {
       const lock = newLocker(client.runner, { ttl: 30_000 }).createLock(uniqueName('abort-retry'));
       const controller = new AbortController();
       proxy.setLatency(LATENCY);
@@ -282,8 +297,8 @@ describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKi
       proxy.heal();
       const intruder = await adminLocker().tryAcquire(lock.name);
       await intruder?.release();
-      expect(intruder).toBeNull(); // observed: a second holder got the lock
-      expect(await owner(lock.key)).toBe(lock.token); // observed: null, the key was deleted
+      expect(intruder).toBeNull(); // the bug: a second holder got the lock
+      expect(await owner(lock.key)).toBe(lock.token); // the bug: null, the key was deleted
       await lock.release();
     });
   });
