@@ -25,6 +25,7 @@ export {
 } from './lock.js';
 export {
   type AcquireOptions,
+  type LockedName,
   type LockedOptions,
   type LockedWrapper,
   Locker,

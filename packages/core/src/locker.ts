@@ -43,6 +43,12 @@ export interface LockReport extends LockInspection {
 }
 
 /**
+ * The name of a `locked()` lock: fixed, or computed from each call's arguments.
+ * (`never[]` accepts a function of any parameters; it is called with the wrapped function's.)
+ */
+export type LockedName = string | ((...args: never[]) => string);
+
+/**
  * Wraps a function so that each call runs under the lock; also usable as a TypeScript (stage 3)
  * method decorator. With `onLocked: 'skip'` the wrapped function may resolve `undefined`.
  */
@@ -166,12 +172,16 @@ export class Locker {
 
   /**
    * Wraps a function so that every call runs under a lock, like {@link Locker.withLock}. Works as
-   * a plain wrapper and as a TypeScript method decorator. The lock name defaults to the
-   * function's (or method's) name.
+   * a plain wrapper and as a TypeScript method decorator.
+   *
+   * The lock name defaults to the function's (or method's) name; pass a string to fix it, or a
+   * function of the call's arguments to lock per call (`(sku: string) => \`inventory:${sku}\``).
+   * Options may come first when the name is left to its default: `locked({ onLocked: 'skip' })`.
    *
    * @example
    * ```ts
    * const runReport = locker.locked('daily-report', { onLocked: 'skip' })(generateReport);
+   * const reserve = locker.locked((sku: string) => `inventory:${sku}`)(reserveStock);
    *
    * class Jobs {
    *   @locker.locked()
@@ -179,12 +189,19 @@ export class Locker {
    * }
    * ```
    * @throws {LockOptionError} at wrap time for an invalid name or option, or an anonymous
-   *   function without a name.
+   *   function without a name; a per-call name that is invalid rejects that call.
    */
-  locked(name: string | undefined, options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
-  locked(name?: string, options?: LockedOptions): LockedWrapper<false>;
-  locked(name?: string, options: LockedOptions = {}): LockedWrapper<boolean> {
-    if (name !== undefined) checkLockName(name);
+  locked(options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
+  locked(name: LockedName | undefined, options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
+  locked(nameOrOptions?: LockedName | LockedOptions, options?: LockedOptions): LockedWrapper<false>;
+  locked(
+    nameOrOptions?: LockedName | LockedOptions,
+    maybeOptions: LockedOptions = {},
+  ): LockedWrapper<boolean> {
+    const optionsFirst = typeof nameOrOptions === 'object' && nameOrOptions !== null;
+    const name = optionsFirst ? undefined : nameOrOptions;
+    const options = optionsFirst ? nameOrOptions : maybeOptions;
+    if (name !== undefined && typeof name !== 'function') checkLockName(name);
     const { onLocked = 'throw', ...lockOptions } = options;
     if (onLocked !== 'throw' && onLocked !== 'skip') {
       throw new LockOptionError('onLocked', `expected 'throw' or 'skip', got ${String(onLocked)}.`);
@@ -197,14 +214,18 @@ export class Locker {
       context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
     ) => {
       if (typeof fn !== 'function') throw new LockOptionError('fn', 'locked() wraps a function.');
-      const lockName = name ?? (context === undefined ? fn.name : String(context.name));
-      if (!lockName) {
+      const fixedName =
+        typeof name === 'string' ? name : context === undefined ? fn.name : String(context.name);
+      if (typeof name !== 'function' && !fixedName) {
         throw new LockOptionError(
           'name',
           'cannot name the lock after an anonymous function; pass a name to locked().',
         );
       }
+      const nameFor =
+        typeof name === 'function' ? (name as unknown as (...args: Args) => string) : () => fixedName;
       return async function lockedFunction(this: This, ...args: Args): Promise<Awaited<Result> | undefined> {
+        const lockName = nameFor(...args);
         const outcome = await locker.#runLocked(lockName, () => fn.apply(this, args), lockOptions);
         if (outcome.acquired) return outcome.value;
         if (onLocked === 'skip') return undefined;

@@ -540,6 +540,31 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         expect(runs).toBe(1);
       });
 
+      it('names the lock per call from the arguments, and takes options first', async () => {
+        const locker = newLocker();
+        const reserve = locker.locked((sku: string) => `inventory:${sku}`)(
+          async (sku: string, quantity: number) => {
+            expect(await locker.createLock(`inventory:${sku}`).isLockedByAnyone()).toBe(true);
+            return quantity;
+          },
+        );
+        expect(await reserve('a1', 2)).toBe(2);
+        const holder = await locker.acquire('inventory:b2');
+        await expect(reserve('b2', 1)).rejects.toSatisfy(LockAcquireError.isInstance);
+        expect(await reserve('c3', 3)).toBe(3); // another name: not blocked
+        await holder.release();
+
+        const nightly = locker.locked({ onLocked: 'skip' })(async function nightlyCleanup() {
+          return 'ran';
+        });
+        const blocker = await locker.acquire('nightlyCleanup');
+        expect(await nightly()).toBeUndefined();
+        await blocker.release();
+        expect(await nightly()).toBe('ran');
+
+        await expect(locker.locked(() => '')(async () => 1)()).rejects.toSatisfy(LockOptionError.isInstance);
+      });
+
       it('works as a method decorator, keeping `this`, named after the method', async () => {
         const locker = newLocker();
         const probe = locker.createLock('rebuildIndex');
