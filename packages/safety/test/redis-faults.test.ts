@@ -29,7 +29,10 @@ async function settleTyped<T>(operation: () => Promise<T>): Promise<{ value: T }
 }
 
 let counter = 0;
-const uniqueName = (label: string) => `${label}-${(counter += 1)}-${Math.random().toString(36).slice(2, 7)}`;
+const uniqueName = (label: string) => {
+  counter += 1;
+  return `${label}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
+};
 
 for (const kind of CLIENT_KINDS) {
   describe(`Redis faults (R3): ${kind}`, () => {
