@@ -81,6 +81,17 @@ export async function waitFor(condition: () => Promise<boolean>, timeout: number
   }
 }
 
+/**
+ * Resolves with the reason once `signal` aborts, also if it already has: a lock can be lost while
+ * a test is still setting up its fault.
+ */
+export function whenAborted(signal: AbortSignal): Promise<unknown> {
+  if (signal.aborted) return Promise.resolve(signal.reason);
+  return new Promise((resolve) =>
+    signal.addEventListener('abort', () => resolve(signal.reason), { once: true }),
+  );
+}
+
 /** Parses `INFO commandstats` into calls per command. */
 export function parseCommandStats(info: string): Record<string, number> {
   const calls: Record<string, number> = {};
@@ -347,9 +358,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
       it('signals a lost lock when the key is deleted behind the holder (S13)', async () => {
         const lock = await newLocker({ ttl: 600, autoRenewal: true }).acquire(uniqueName('stolen'));
-        const lost = new Promise<unknown>((resolve) =>
-          lock.signal.addEventListener('abort', () => resolve(lock.signal.reason), { once: true }),
-        );
+        const lost = whenAborted(lock.signal);
         await command('DEL', lock.key);
         const reason = await lost;
         expect(LockLostError.isInstance(reason)).toBe(true);
@@ -360,9 +369,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
       it('signals "taken" when renewal finds another owner, and never touches their lock', async () => {
         const lock = await newLocker({ ttl: 600, autoRenewal: true }).acquire(uniqueName('taken'));
-        const lost = new Promise<unknown>((resolve) =>
-          lock.signal.addEventListener('abort', () => resolve(lock.signal.reason), { once: true }),
-        );
+        const lost = whenAborted(lock.signal);
         await command('HSET', lock.key, 'owner', 'someone-else', 'count', '1');
         expect(((await lost) as LockLostError).reason).toBe('taken');
         expect(await lock.release()).toBe(false);
@@ -372,9 +379,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
       it('signals expiry of a lock without renewal when its ttl runs out', async () => {
         const lock = await newLocker({ ttl: 200 }).acquire(uniqueName('lapse'));
-        const reason = await new Promise<unknown>((resolve) =>
-          lock.signal.addEventListener('abort', () => resolve(lock.signal.reason), { once: true }),
-        );
+        const reason = await whenAborted(lock.signal);
         expect((reason as LockLostError).reason).toBe('expired');
         expect(await lock.extend(1_000)).toBe(false);
       });
@@ -786,23 +791,33 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         );
         await command('DEL', lock.key);
         const deletedAt = performance.now();
-        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        await whenAborted(lock.signal);
         // One renewal interval (100 ms) plus a generous margin for a loaded machine; far below the ttl.
         expect(performance.now() - deletedAt).toBeLessThan(1_000);
         expect((lock.signal.reason as LockLostError).reason).toBe('taken');
       });
 
       it('aborts as "unreachable" before the ttl runs out while Redis is paused', async () => {
-        const ttl = 800;
-        const lock = await newLocker({ ttl, renewalInterval: 200, autoRenewal: true }).acquire(
-          uniqueName('paused'),
-        );
-        await elapse(250); // let one renewal land, so the deadline is measured from it
-        await command('CLIENT', 'PAUSE', '2500', 'ALL');
+        const ttl = 1_000;
+        let renewed: () => void = () => {};
+        const firstRenewal = new Promise<void>((resolve) => {
+          renewed = resolve;
+        });
+        const lock = await newLocker({
+          ttl,
+          renewalInterval: 250,
+          autoRenewal: true,
+          hooks: { onExtended: () => renewed() },
+        }).acquire(uniqueName('paused'));
+        await firstRenewal;
+        // Pause well after that renewal was sent, so the deadline (measured from it) comes
+        // before `pausedAt + ttl` with a margin for timer lateness on a loaded machine.
+        await elapse(150);
+        await command('CLIENT', 'PAUSE', '3000', 'ALL');
         const pausedAt = performance.now();
-        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        const reason = await whenAborted(lock.signal);
         expect(performance.now() - pausedAt).toBeLessThan(ttl);
-        expect((lock.signal.reason as LockLostError).reason).toBe('unreachable');
+        expect((reason as LockLostError).reason).toBe('unreachable');
         // Once Redis answers again, the late release cleans up without claiming success.
         expect(await lock.release()).toBe(false);
         expect(await command('EXISTS', lock.key)).toBe(0);
@@ -820,10 +835,10 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
           },
         });
         const lock = await locker.acquire(uniqueName('failing-renewal'));
-        // Replace the lock with a value of the wrong type: every renewal now fails with WRONGTYPE.
-        await command('DEL', lock.key);
+        // Replace the lock, in one step, with a value of the wrong type: every renewal now fails
+        // with WRONGTYPE (a DEL first could let a renewal see the key missing instead).
         await command('SET', lock.key, 'not a hash');
-        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        await whenAborted(lock.signal);
         expect(events.at(-1)).toBe('lost:unreachable');
         expect(events.filter((event) => event === 'renewal-failed').length).toBeGreaterThanOrEqual(1);
         expect(LockRedisError.isInstance((lock.signal.reason as LockLostError).cause)).toBe(true);
@@ -979,7 +994,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         await lock.extend(1_000);
         await lock.release();
         const lost = await locker.acquire(uniqueName('hooks-lost'), { ttl: 100 });
-        await new Promise((resolve) => lost.signal.addEventListener('abort', resolve, { once: true }));
+        await whenAborted(lost.signal);
         expect(events).toEqual([
           'acquired:true:true:true',
           'extended:true:false',
