@@ -131,7 +131,9 @@ describe('when no Redis can be found', () => {
       await expect(sendCommand(redis, ['PING'])).resolves.toBe('PONG');
     } catch (error) {
       expect(String(error)).toMatch(/REDIS_URL/);
-      expect(Date.now() - startedAt).toBeLessThan(6_000);
+      // The Docker check gives up after 5 s; loading testcontainers on a busy machine adds more.
+      // Far below the minutes a default Docker timeout would take.
+      expect(Date.now() - startedAt).toBeLessThan(15_000);
     } finally {
       await redis?.stop();
     }
@@ -151,8 +153,8 @@ describe('when no Redis can be found', () => {
     const { testcontainers } = await loadTestcontainers();
     const startedAt = Date.now();
     await checkDocker(testcontainers);
-    expect(Date.now() - startedAt).toBeLessThan(6_000);
-  }, 10_000);
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+  }, 20_000);
 });
 
 describe('REDIS_URL', () => {
