@@ -59,7 +59,10 @@ export class Lock implements AsyncDisposable {
   readonly #runner: ScriptRunner;
   readonly #hooks: LockHooks;
   readonly #keys: readonly [lock: string, fencingCounter: string];
-  readonly #lifetime = new AbortController();
+  // Made on first read of `signal`: most holds end in a plain release nobody listens for, and an
+  // AbortController plus an error with a stack per lock was the largest cost of a fast lock.
+  #lifetime: AbortController | undefined;
+  #endReason: { readonly reason: LockLostReason; readonly cause: unknown } | undefined;
   #state: LockState = 'unlocked';
   #holdCount = 0;
   #fencingToken: number | undefined;
@@ -96,6 +99,13 @@ export class Lock implements AsyncDisposable {
    * Pass it to work that must stop when the lock is no longer held.
    */
   get signal(): AbortSignal {
+    if (this.#lifetime === undefined) {
+      this.#lifetime = new AbortController();
+      const ended = this.#endReason;
+      if (ended !== undefined) {
+        this.#lifetime.abort(new LockLostError(this.name, ended.reason, { cause: ended.cause }));
+      }
+    }
     return this.#lifetime.signal;
   }
 
@@ -318,10 +328,15 @@ export class Lock implements AsyncDisposable {
     this.#lease = undefined;
     this.#holdCount = 0;
     this.#state = reason === 'released' ? 'released' : 'lost';
+    this.#endReason = { reason, cause };
+    if (reason === 'released') {
+      this.#lifetime?.abort(new LockLostError(this.name, reason, { cause }));
+      callHook(this.#hooks.onReleased, { lock: this });
+      return;
+    }
     const error = new LockLostError(this.name, reason, { cause });
-    this.#lifetime.abort(error);
-    if (reason === 'released') callHook(this.#hooks.onReleased, { lock: this });
-    else callHook(this.#hooks.onLost, { lock: this, error });
+    this.#lifetime?.abort(error);
+    callHook(this.#hooks.onLost, { lock: this, error });
   }
 
   #assertNotSpent(operation: string, { allowLost = false } = {}): void {
