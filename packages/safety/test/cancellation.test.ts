@@ -11,7 +11,6 @@
  */
 import {
   LockAcquireError,
-  LockError,
   Locker,
   type LockerOptions,
   type LockLostError,
@@ -30,19 +29,10 @@ import {
 } from '@lock/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { settleTyped } from '../src/settle.js';
 
 /** Latency added in each direction where an operation must still be in flight when the test acts. */
 const LATENCY = 250;
-
-/** Runs `operation`, classifying the outcome: a value, or a typed LockError. Anything else fails. */
-async function settleTyped<T>(operation: () => Promise<T>): Promise<{ value: T } | { error: LockError }> {
-  try {
-    return { value: await operation() };
-  } catch (error) {
-    if (!LockError.isInstance(error)) throw error;
-    return { error };
-  }
-}
 
 /** Resolves on the next turn of the event loop, after every pending promise reaction has run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

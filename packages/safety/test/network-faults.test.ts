@@ -14,7 +14,6 @@ import {
   ALL_SCRIPTS,
   type Lock,
   LockAcquireError,
-  LockError,
   Locker,
   type LockerOptions,
   LockLostError,
@@ -34,19 +33,10 @@ import {
 } from '@lock/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { settleTyped } from '../src/settle.js';
 
 /** How long one command may take before the client under test gives up on it. */
 const COMMAND_TIMEOUT = 400;
-
-/** Runs `operation`, classifying the outcome: a value, or a typed LockError. Anything else fails. */
-async function settleTyped<T>(operation: () => Promise<T>): Promise<{ value: T } | { error: LockError }> {
-  try {
-    return { value: await operation() };
-  } catch (error) {
-    if (!LockError.isInstance(error)) throw error;
-    return { error };
-  }
-}
 
 /** Resolves with the reason and the time once `lock.signal` aborts; the test's timeout bounds it. */
 function lostNotice(lock: Lock): Promise<{ reason: LockLostError; at: number }> {

@@ -4,10 +4,11 @@
  * nothing hangs, locks that vanished are reported lost (never silently assumed held), and new
  * acquisitions work once Redis is back (scripts reload through the EVAL fallback).
  */
-import { type Lock, LockError, Locker, type LockerOptions, LockLostError } from '@lock/core';
+import { type Lock, Locker, type LockerOptions, LockLostError } from '@lock/core';
 import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, connectClient } from '../src/clients.js';
+import { settleTyped } from '../src/settle.js';
 
 /** Resolves with the reason once `lock.signal` aborts; the test's own timeout bounds the wait. */
 function lostReason(lock: Lock): Promise<LockLostError> {
@@ -16,16 +17,6 @@ function lostReason(lock: Lock): Promise<LockLostError> {
     if (lock.signal.aborted) done();
     else lock.signal.addEventListener('abort', done, { once: true });
   });
-}
-
-/** Runs `operation`, classifying the outcome: a value, or a typed LockError. Anything else fails. */
-async function settleTyped<T>(operation: () => Promise<T>): Promise<{ value: T } | { error: LockError }> {
-  try {
-    return { value: await operation() };
-  } catch (error) {
-    if (!LockError.isInstance(error)) throw error;
-    return { error };
-  }
 }
 
 let counter = 0;
