@@ -29,6 +29,7 @@ import {
 } from '@lock/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
 
 /** Latency added in each direction where an operation must still be in flight when the test acts. */
@@ -71,12 +72,6 @@ function instrumented(inner: ScriptRunner & ReleaseNotifier) {
     },
   };
   return { calls: recorder.calls, runner, hooks };
-}
-
-let counter = 0;
-function uniqueName(label: string): string {
-  counter += 1;
-  return `${label}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
 describe.each(CLIENT_KINDS)('cancellation and slow replies: %s', (kind: ClientKind) => {

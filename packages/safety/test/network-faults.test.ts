@@ -33,6 +33,7 @@ import {
 } from '@lock/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
 
 /** How long one command may take before the client under test gives up on it. */
@@ -122,12 +123,6 @@ function recordingWaiter(inner: ScriptRunner & ReleaseNotifier) {
 }
 
 const ACQUIRE_SCRIPT = ALL_SCRIPTS.find((script) => script.name === 'acquire') as LuaScript;
-
-let counter = 0;
-function uniqueName(label: string): string {
-  counter += 1;
-  return `${label}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
-}
 
 describe.each(CLIENT_KINDS)('network faults (R4): %s', (kind: ClientKind) => {
   let redis: RedisInstance;

@@ -8,6 +8,7 @@ import { type Lock, Locker, type LockerOptions, LockLostError } from '@lock/core
 import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, connectClient } from '../src/clients.js';
+import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
 
 /** Resolves with the reason once `lock.signal` aborts; the test's own timeout bounds the wait. */
@@ -18,12 +19,6 @@ function lostReason(lock: Lock): Promise<LockLostError> {
     else lock.signal.addEventListener('abort', done, { once: true });
   });
 }
-
-let counter = 0;
-const uniqueName = (label: string) => {
-  counter += 1;
-  return `${label}-${counter}-${Math.random().toString(36).slice(2, 7)}`;
-};
 
 for (const kind of CLIENT_KINDS) {
   describe(`Redis faults (R3): ${kind}`, () => {
