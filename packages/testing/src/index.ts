@@ -35,6 +35,14 @@ export {
   type RecordableLock,
 } from './history.js';
 export {
+  type ClusterNode,
+  parseClusterNodes,
+  type RedisCluster,
+  type SlotRange,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from './redis-cluster.js';
+export {
   type ProvisionRedisOptions,
   provisionRedis,
   type RedisInstance,

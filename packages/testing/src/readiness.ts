@@ -45,3 +45,41 @@ export async function waitForPong(address: RedisAddress, options: WaitForPongOpt
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Options for {@link pollUntil}. */
+export interface PollUntilOptions {
+  /** Give up after this many milliseconds. */
+  readonly timeoutMs: number;
+  /** Delay between checks. Defaults to 50 ms. */
+  readonly intervalMs?: number;
+  /** What is being waited for, for the timeout error, e.g. `the cluster to form`. */
+  readonly description: string;
+}
+
+/**
+ * Runs `check` until it resolves `true`; any other answer (a string saying what is still missing,
+ * or a rejection) means "not yet". On timeout, rejects with the last thing that was missing, so a
+ * stuck wait says why.
+ */
+export async function pollUntil(
+  check: () => Promise<true | string>,
+  options: PollUntilOptions,
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let missing = 'not checked yet';
+  for (;;) {
+    try {
+      const result = await check();
+      if (result === true) return;
+      missing = result;
+    } catch (error) {
+      missing = error instanceof Error ? error.message : String(error);
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(
+        `Timed out after ${options.timeoutMs} ms waiting for ${options.description}: ${missing}`,
+      );
+    }
+    await sleep(options.intervalMs ?? 50);
+  }
+}

@@ -45,7 +45,8 @@ export function findRedisServerBinary(env: BinaryLookupEnv): string | undefined 
   return findOnPath('redis-server', path);
 }
 
-function findOnPath(name: string, path: string): string | undefined {
+/** The first executable file called `name` in the directories of `path` (a PATH-style list). */
+export function findOnPath(name: string, path: string): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);
@@ -70,17 +71,37 @@ function isExecutableFile(file: string): boolean {
 export async function startRedisServer(binary: string): Promise<RedisInstance> {
   const dir = await mkdtemp(join(tmpdir(), 'lock-redis-'));
   try {
-    for (let attempt = 1; ; attempt++) {
-      const port = await findFreePort();
-      try {
-        return new SpawnedRedis(binary, port, dir, await launch(binary, port, dir));
-      } catch (error) {
-        if (!(error instanceof PortInUseError) || attempt >= PORT_ATTEMPTS) throw error;
-      }
-    }
+    const { port, server } = await launchOnFreePort(binary, dir);
+    return new SpawnedRedis(binary, port, dir, server);
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Extra `redis-server` arguments for a server about to start on `port`; called again with a new
+ * port when a retry is needed. May pick more free ports of its own (e.g. a cluster bus port).
+ */
+export type ExtraServerArgs = (port: number) => Promise<readonly string[]>;
+
+/**
+ * Starts `binary` in `dir` on a free loopback port with persistence off, plus `extraArgs`, and
+ * resolves once it answers PING. Retries with new ports when one was taken meanwhile. The process
+ * dies with the test process (watchdog); the caller stops it and removes `dir`.
+ */
+export async function launchOnFreePort(
+  binary: string,
+  dir: string,
+  extraArgs?: ExtraServerArgs,
+): Promise<{ port: number; server: ServerProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await findFreePort();
+    try {
+      return { port, server: await launch(binary, port, dir, (await extraArgs?.(port)) ?? []) };
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= PORT_ATTEMPTS) throw error;
+    }
   }
 }
 
@@ -139,18 +160,24 @@ class SpawnedRedis implements RedisInstance {
   }
 }
 
-function serverArgs(port: number, dir: string): string[] {
+function serverArgs(port: number, dir: string, extraArgs: readonly string[]): string[] {
   return [
     ...['--port', String(port), '--bind', HOST],
     // Tests want a blank, disposable server: nothing written to disk, nothing read back.
     ...['--save', '', '--appendonly', 'no', '--dir', dir],
     ...['--daemonize', 'no', '--loglevel', 'warning'],
+    ...extraArgs,
   ];
 }
 
 /** Spawns one redis-server process and waits until it is the one answering on `port`. */
-async function launch(binary: string, port: number, dir: string): Promise<ServerProcess> {
-  const child = spawn(binary, serverArgs(port, dir), {
+async function launch(
+  binary: string,
+  port: number,
+  dir: string,
+  extraArgs: readonly string[] = [],
+): Promise<ServerProcess> {
+  const child = spawn(binary, serverArgs(port, dir, extraArgs), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const server = new ServerProcess(child, dir);
@@ -183,7 +210,7 @@ async function assertServedBy(server: ServerProcess, port: number): Promise<void
 }
 
 /** One redis-server process, its recent output, and the watchdog that kills it if we die. */
-class ServerProcess {
+export class ServerProcess {
   readonly exited: Promise<void>;
   private output = '';
   private closed = false;
@@ -242,6 +269,12 @@ class ServerProcess {
     clearTimeout(escalation);
   }
 
+  /** SIGKILL, as a crash would; resolves once the process is gone. Safe to repeat. */
+  async kill(): Promise<void> {
+    this.killNow();
+    await this.exited;
+  }
+
   /** Synchronous last resort for `process.on('exit')`, where nothing can be awaited. */
   killNow(): void {
     this.watchdog?.kill('SIGKILL');
@@ -288,7 +321,7 @@ const exitHooks = new Set<() => void>();
 let exitListenerInstalled = false;
 
 /** Runs `hook` synchronously when the process exits; returns a function that unregisters it. */
-function onProcessExit(hook: () => void): () => void {
+export function onProcessExit(hook: () => void): () => void {
   if (!exitListenerInstalled) {
     exitListenerInstalled = true;
     process.on('exit', () => {

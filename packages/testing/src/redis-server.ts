@@ -81,19 +81,23 @@ function externalRedis(rawUrl: string): RedisInstance {
   };
 }
 
-function parseRedisUrl(rawUrl: string): { host: string; port: number } {
+/**
+ * Parses a `redis://` or `rediss://` URL into host and port; `variable` names where it came from
+ * in the error messages.
+ */
+export function parseRedisUrl(rawUrl: string, variable = 'REDIS_URL'): { host: string; port: number } {
   let url: URL;
   try {
     url = new URL(rawUrl);
   } catch {
-    throw new Error('REDIS_URL is not a valid URL; expected something like redis://127.0.0.1:6379');
+    throw new Error(`${variable} is not a valid URL; expected something like redis://127.0.0.1:6379`);
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new Error(`REDIS_URL must start with redis:// or rediss://, not ${url.protocol}//`);
+    throw new Error(`${variable} must start with redis:// or rediss://, not ${url.protocol}//`);
   }
   // WHATWG URL keeps the brackets around IPv6 hosts; net.connect wants them gone.
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) throw new Error('REDIS_URL has no host; expected something like redis://127.0.0.1:6379');
+  if (!host) throw new Error(`${variable} has no host; expected something like redis://127.0.0.1:6379`);
   return { host, port: url.port ? Number(url.port) : 6379 };
 }
 
