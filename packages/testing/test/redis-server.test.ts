@@ -1,28 +1,11 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionRedis, type RedisInstance } from '../src/index.js';
 import { checkDocker, loadTestcontainers } from '../src/redis-container.js';
 import { sendCommand } from '../src/resp.js';
+import { portRefuses, provisionInChild } from './helpers.js';
 
 const usingRedisUrl = Boolean(process.env.REDIS_URL);
 const unavailableTestcontainers = () => Promise.reject(new Error("Cannot find package 'testcontainers'"));
-
-/** Resolves true once connecting to `port` on loopback is refused, false if it still answers after `withinMs`. */
-async function portRefuses(port: number, withinMs = 3000): Promise<boolean> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    try {
-      await sendCommand({ host: '127.0.0.1', port }, ['PING'], {
-        timeoutMs: 500,
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') return true;
-    }
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('provisionRedis()', () => {
   let redis: RedisInstance;
@@ -72,25 +55,6 @@ describe.skipIf(usingRedisUrl)('stop()', () => {
 });
 
 describe.skipIf(usingRedisUrl || process.platform === 'win32')('a spawned redis-server', () => {
-  const fixture = fileURLToPath(new URL('./fixtures/provision-and-die.ts', import.meta.url));
-
-  /** Runs the fixture under tsx and resolves with the port it reports, plus the child itself. */
-  function provisionInChild(mode: 'exit' | 'wait-for-kill') {
-    const child = spawn(process.execPath, ['--import', 'tsx', fixture, mode], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const report = new Promise<{ port: number; source: string }>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = out.split('\n')[0];
-        if (out.includes('\n') && line) resolve(JSON.parse(line));
-      });
-      child.once('exit', (code) => reject(new Error(`fixture exited early with code ${code}`)));
-    });
-    return { child, report };
-  }
-
   it('dies when the test process exits without calling stop()', async () => {
     const { child, report } = provisionInChild('exit');
     const { port, source } = await report;
