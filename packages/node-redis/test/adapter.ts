@@ -1,4 +1,4 @@
-import type { AdapterUnderTest } from '@lock/testing';
+import type { AdapterUnderTest, ConnectedClient } from '@lock/testing';
 import { createNodeRedisRunner, type NodeRedisLikeClient } from '../src/index.js';
 
 /** The parts of a node-redis client the suite uses besides the adapter's two methods. */
@@ -6,6 +6,34 @@ interface NodeRedisTestClient extends NodeRedisLikeClient {
   connect(): Promise<unknown>;
   sendCommand(args: string[]): Promise<unknown>;
   quit(): Promise<unknown>;
+}
+
+/** The parts of a node-redis cluster the suite uses besides the adapter's two methods. */
+interface NodeRedisClusterTestClient extends NodeRedisLikeClient {
+  connect(): Promise<unknown>;
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+  ): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+
+/** Connects `client` and wraps it with the adapter; `send` sends one raw command through it. */
+async function connectAndWrap(
+  client: NodeRedisLikeClient & { connect(): Promise<unknown>; quit(): Promise<unknown> },
+  send: (args: string[]) => Promise<unknown>,
+): Promise<ConnectedClient> {
+  await client.connect();
+  const runner = createNodeRedisRunner(client);
+  return {
+    runner,
+    command: (args) => send([...args]),
+    close: async () => {
+      await runner.close();
+      await client.quit();
+    },
+  };
 }
 
 /**
@@ -18,18 +46,29 @@ export function nodeRedisAdapter(
 ): AdapterUnderTest {
   return {
     name,
-    async connect(url) {
+    connect(url) {
       const client = createClient({ url });
-      await client.connect();
-      const runner = createNodeRedisRunner(client);
-      return {
-        runner,
-        command: (args) => client.sendCommand([...args]),
-        close: async () => {
-          await runner.close();
-          await client.quit();
-        },
-      };
+      return connectAndWrap(client, (args) => client.sendCommand(args));
+    },
+  };
+}
+
+/**
+ * The node-redis adapter under test over `createCluster`, seeded with one node's URL. Passing it
+ * without a cast proves that a node-redis cluster fits `NodeRedisLikeClient` too.
+ */
+export function nodeRedisClusterAdapter(
+  name: string,
+  createCluster: (options: { rootNodes: { url: string }[] }) => NodeRedisClusterTestClient,
+): AdapterUnderTest {
+  return {
+    name,
+    cluster: true,
+    connect(url) {
+      const cluster = createCluster({ rootNodes: [{ url }] });
+      // Routed by the first argument as the key: right for the suite's keyed commands (GET key,
+      // DEL key, ...), and harmless for keyless ones (PING, SCRIPT LOAD), which any node answers.
+      return connectAndWrap(cluster, (args) => cluster.sendCommand(args[1], false, args));
     },
   };
 }

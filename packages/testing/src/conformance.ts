@@ -20,6 +20,7 @@ import {
   type ScriptRunner,
 } from '@lock/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type RedisCluster, startRedisCluster } from './redis-cluster.js';
 import { provisionRedis, type RedisInstance } from './redis-server.js';
 
 /** An adapter's runner: the port, release notifications, and `close()` for what it opened. */
@@ -43,6 +44,13 @@ export interface AdapterUnderTest {
   readonly name: string;
   /** Connects a new client to `url` and wraps it with the adapter. */
   connect(url: string): Promise<ConnectedClient>;
+  /**
+   * Runs the suite on a Redis Cluster (`startRedisCluster()`) instead of one server: `connect` is
+   * given the URL of one node and returns a cluster client, whose `command` routes by key. The
+   * server-wide checks (command statistics, SCRIPT FLUSH, CLIENT PAUSE, CLIENT LIST) then go to
+   * the nodes themselves, and cluster-only tests run (B5).
+   */
+  readonly cluster?: boolean;
 }
 
 /** A runner that records every script it runs, to prove what was (or was not) sent. */
@@ -101,6 +109,60 @@ export function parseCommandStats(info: string): Record<string, number> {
   return calls;
 }
 
+/** Where the suite runs: one Redis, or a cluster whose nodes it can also address one by one. */
+interface SuiteTarget {
+  readonly url: string;
+  /** The cluster, when the suite runs on one. */
+  readonly cluster: RedisCluster | undefined;
+  /** Sends `args` to every primary (a single server is its own only primary). */
+  everyPrimary(args: readonly string[]): Promise<unknown[]>;
+  /** Sends `args` to every node, primaries and replicas. */
+  everyNode(args: readonly string[]): Promise<unknown[]>;
+  /** Identifies the primary that serves `key`. */
+  primaryOf(key: string): Promise<string>;
+  /** Sends `args` to the primary that serves `key`. */
+  onPrimaryOf(key: string, args: readonly string[]): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** One server: everything goes through the client under test, as `send`. */
+function singleServerTarget(
+  redis: RedisInstance,
+  send: (args: readonly string[]) => Promise<unknown>,
+): SuiteTarget {
+  return {
+    url: redis.url,
+    cluster: undefined,
+    everyPrimary: async (args) => [await send(args)],
+    everyNode: async (args) => [await send(args)],
+    primaryOf: async () => redis.url,
+    onPrimaryOf: (_key, args) => send(args),
+    stop: () => redis.stop(),
+  };
+}
+
+/** A cluster: server-wide commands go to the nodes directly, by the harness's own connections. */
+function clusterTarget(cluster: RedisCluster): SuiteTarget {
+  return {
+    url: cluster.url,
+    cluster,
+    everyPrimary: (args) => cluster.onEveryPrimary(args),
+    everyNode: (args) => cluster.onEveryNode(args),
+    primaryOf: async (key) => (await cluster.primaryFor(key)).id,
+    onPrimaryOf: async (key, args) => cluster.command(await cluster.primaryFor(key), args),
+    stop: () => cluster.stop(),
+  };
+}
+
+/** Adds up per-node command statistics. */
+function sumCommandStats(perNode: readonly Record<string, number>[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const stats of perNode) {
+    for (const [name, calls] of Object.entries(stats)) total[name] = (total[name] ?? 0) + calls;
+  }
+  return total;
+}
+
 let nameCounter = 0;
 /** A lock name no other test uses. */
 function uniqueName(label: string): string {
@@ -114,24 +176,39 @@ function uniqueName(label: string): string {
  */
 export function runConformanceSuite(adapter: AdapterUnderTest): void {
   describe(`conformance: ${adapter.name}`, () => {
-    let redis: RedisInstance;
+    let target: SuiteTarget;
     let client: ConnectedClient;
     const extraClients: ConnectedClient[] = [];
 
     const command = (...args: string[]) => client.command(args);
     const newLocker = (options: LockerOptions = {}, runner: ScriptRunner = client.runner) =>
       new Locker(runner, { prefix: 'conformance:', ...options });
-    const commandStats = async () => parseCommandStats(String(await command('INFO', 'commandstats')));
+    const statsPerPrimary = async () =>
+      (await target.everyPrimary(['INFO', 'commandstats'])).map((info) => parseCommandStats(String(info)));
+    const commandStats = async () => sumCommandStats(await statsPerPrimary());
+    /** One lock name per primary (one name for a single server), so a test reaches every node. */
+    const namesOnEveryPrimary = async (label: string) => {
+      const primaries = (await target.everyPrimary(['PING'])).length;
+      const names = new Map<string, string>();
+      while (names.size < primaries) {
+        const name = uniqueName(label);
+        const primary = await target.primaryOf(newLocker().createLock(name).key);
+        if (!names.has(primary)) names.set(primary, name);
+      }
+      return [...names.values()];
+    };
 
     beforeAll(async () => {
-      redis = await provisionRedis();
-      client = await adapter.connect(redis.url);
-    });
+      target = adapter.cluster
+        ? clusterTarget(await startRedisCluster())
+        : singleServerTarget(await provisionRedis(), (args) => client.command(args));
+      client = await adapter.connect(target.url);
+    }, 60_000);
 
     afterAll(async () => {
       await Promise.all(extraClients.map((extra) => extra.close()));
       await client?.close();
-      await redis?.stop();
+      await target?.stop();
     });
 
     describe('scripts (D1)', () => {
@@ -143,28 +220,33 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
       it('recovers from SCRIPT FLUSH with one EVAL per script, then goes back to EVALSHA (D2)', async () => {
         const locker = newLocker();
-        const warmUp = await locker.acquire(uniqueName('flush'));
-        await warmUp.release();
-        await command('SCRIPT', 'FLUSH');
-        await command('CONFIG', 'RESETSTAT');
+        const names = await namesOnEveryPrimary('flush');
+        for (const name of names) await (await locker.acquire(name)).release();
+        await target.everyPrimary(['SCRIPT', 'FLUSH']);
+        await target.everyPrimary(['CONFIG', 'RESETSTAT']);
 
-        for (let round = 0; round < 3; round += 1) {
-          const lock = await locker.acquire(uniqueName('flush'));
-          expect(await lock.extend(1_000)).toBe(true);
-          expect(await lock.release()).toBe(true);
+        for (const name of names) {
+          for (let round = 0; round < 3; round += 1) {
+            const lock = await locker.acquire(name);
+            expect(await lock.extend(1_000)).toBe(true);
+            expect(await lock.release()).toBe(true);
+          }
         }
-        const stats = await commandStats();
-        // Round 1: acquire, extend and release each hit NOSCRIPT once and fall back to EVAL.
-        expect(stats.eval).toBe(3);
-        expect(stats.evalsha).toBe(9);
+        // On each (flushed) primary, round 1's acquire, extend and release each hit NOSCRIPT once
+        // and fall back to EVAL; on a cluster that happens per node, as each node is reached.
+        const perPrimary = await statsPerPrimary();
+        expect(perPrimary).toHaveLength(names.length);
+        for (const stats of perPrimary) expect(stats).toMatchObject({ eval: 3, evalsha: 9 });
       });
 
       it('sends exactly one EVALSHA per acquire, extend and release in the steady state (P1)', async () => {
         const locker = newLocker();
-        const warmUp = await locker.acquire(uniqueName('steady'));
-        await warmUp.extend(100);
-        await warmUp.release();
-        await command('CONFIG', 'RESETSTAT');
+        for (const name of await namesOnEveryPrimary('steady')) {
+          const warmUp = await locker.acquire(name);
+          await warmUp.extend(100);
+          await warmUp.release();
+        }
+        await target.everyPrimary(['CONFIG', 'RESETSTAT']);
 
         const rounds = 10;
         for (let round = 0; round < rounds; round += 1) {
@@ -175,6 +257,8 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         const stats = await commandStats();
         delete stats.info;
         delete stats['config|resetstat'];
+        // On a cluster, the harness (and a client refreshing its slot map) asks nodes for the topology.
+        for (const name of Object.keys(stats)) if (name.startsWith('cluster|')) delete stats[name];
         // Redis counts the commands a script runs too: these are exactly the scripts' own calls
         // (acquire: HMGET INCR HSET PEXPIRE; extend: HGET PTTL PEXPIRE; release: HGET DEL PUBLISH).
         // Anything a client sent besides EVALSHA would show up as an extra entry or count.
@@ -635,7 +719,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
     describe('mutual exclusion (S12)', () => {
       it('24 concurrent acquirers over 4 clients: never two holders, exact non-atomic counter', async () => {
-        const clients = await Promise.all(Array.from({ length: 4 }, () => adapter.connect(redis.url)));
+        const clients = await Promise.all(Array.from({ length: 4 }, () => adapter.connect(target.url)));
         extraClients.push(...clients);
         const name = uniqueName('exclusive');
         const counterKey = `conformance:counter:${name}`;
@@ -813,7 +897,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         // Pause well after that renewal was sent, so the deadline (measured from it) comes
         // before `pausedAt + ttl` with a margin for timer lateness on a loaded machine.
         await elapse(150);
-        await command('CLIENT', 'PAUSE', '3000', 'ALL');
+        await target.onPrimaryOf(lock.key, ['CLIENT', 'PAUSE', '3000', 'ALL']);
         const pausedAt = performance.now();
         const reason = await whenAborted(lock.signal);
         expect(performance.now() - pausedAt).toBeLessThan(ttl);
@@ -848,7 +932,7 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
     describe('fencing tokens (B2)', () => {
       it('strictly increase across 2 clients × 500 acquisitions', async () => {
-        const second = await adapter.connect(redis.url);
+        const second = await adapter.connect(target.url);
         extraClients.push(second);
         const name = uniqueName('fenced');
         const tokens: number[] = [];
@@ -1019,11 +1103,12 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
     describe('the adapter (D2, D3)', () => {
       it("never closes the user's client; its own subscriber connection closes when idle or on close()", async () => {
-        const own = await adapter.connect(redis.url);
+        const own = await adapter.connect(target.url);
         // Subscriber connections: subscribed now, or last used to (un)subscribe (RESP3 clients
         // leave pub/sub mode when they unsubscribe from everything).
         const subscribers = async () =>
-          String(await command('CLIENT', 'LIST'))
+          (await target.everyNode(['CLIENT', 'LIST']))
+            .join('\n')
             .split('\n')
             .filter((line) => /\bsub=[1-9]|cmd=(un)?subscribe\b/.test(line)).length;
         // Other tests' runners close their idle subscriber connections within a second.
@@ -1053,6 +1138,81 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         expect(after?.isHeld).toBe(true);
         await after?.release();
         await own.close();
+      });
+    });
+
+    describe.runIf(adapter.cluster)('Redis Cluster (B5)', () => {
+      const theCluster = () => {
+        if (!target.cluster) throw new Error('these tests need the suite to run on a cluster');
+        return target.cluster;
+      };
+      /** The node holding the subscriber connection with at least `channels` subscriptions. */
+      const subscriberNode = async (channels: number) => {
+        for (const node of theCluster().nodes) {
+          const list = await theCluster()
+            .command(node, ['CLIENT', 'LIST'])
+            .catch(() => '');
+          const counts = [...list.matchAll(/\bsub=(\d+)/g)].map((match) => Number(match[1]));
+          if (counts.some((count) => count >= channels)) return node;
+        }
+        return undefined;
+      };
+
+      it("every key a lock uses (the lock, its fencing counter, its release channel) is in the lock's slot", async () => {
+        const keys = new Set<string>();
+        const channels = new Set<string>();
+        const spy: ScriptRunner & ReleaseNotifier = {
+          run: (script, scriptKeys, args) => {
+            for (const key of scriptKeys) keys.add(key);
+            return client.runner.run(script, scriptKeys, args);
+          },
+          subscribe: async (channel, listener) => {
+            const unsubscribe = await client.runner.subscribe(channel, listener);
+            channels.add(channel);
+            return unsubscribe;
+          },
+        };
+        const name = uniqueName('slot');
+        const holder = await newLocker({}, spy).acquire(name);
+        const waiter = newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 2 }, spy).acquire(name);
+        await waitFor(async () => channels.size === 1, 5_000);
+        await holder.release();
+        await (await waiter).release();
+
+        expect(keys).toContain(holder.key);
+        expect(keys.size).toBe(2);
+        const slot = await theCluster().keySlot(holder.key);
+        for (const key of [...keys, ...channels]) expect(await theCluster().keySlot(key), key).toBe(slot);
+      });
+
+      it('a release published on one primary wakes a waiter subscribed on another node', async () => {
+        const locker = newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 });
+        const first = uniqueName('broadcast');
+        const firstHolder = await newLocker().acquire(first);
+        const firstWaiter = locker.acquire(first);
+        await waitFor(async () => (await subscriberNode(1)) !== undefined, 5_000);
+        const subscriber = await subscriberNode(1);
+        if (!subscriber) throw new Error('no subscriber connection found');
+
+        // A lock on a primary that is neither the subscriber's node nor the primary it replicates.
+        let second = uniqueName('broadcast');
+        const elsewhere = async (name: string) => {
+          const primary = await theCluster().primaryFor(newLocker().createLock(name).key);
+          return primary.id !== subscriber.id && primary.id !== subscriber.primaryId;
+        };
+        while (!(await elsewhere(second))) second = uniqueName('broadcast');
+        const secondHolder = await newLocker().acquire(second);
+        const secondWaiter = locker.acquire(second);
+        await waitFor(async () => (await subscriberNode(2))?.id === subscriber.id, 5_000);
+
+        const releasedAt = performance.now();
+        await secondHolder.release();
+        const handedOff = await secondWaiter;
+        // Far below the 5 s retryDelay: the message crossed the cluster bus.
+        expect(performance.now() - releasedAt).toBeLessThan(2_000);
+        await handedOff.release();
+        await firstHolder.release();
+        await (await firstWaiter).release();
       });
     });
   });

@@ -1,0 +1,30 @@
+import { Locker } from '@lock/core';
+import { createIoredisRunner } from '@lock/ioredis';
+import { createNodeRedisRunner } from '@lock/node-redis';
+import { startRedisCluster } from '@lock/testing';
+import { Cluster } from 'ioredis';
+import { createCluster } from 'redis';
+const keep = setInterval(() => {}, 1000);
+const c = await startRedisCluster();
+const io = new Cluster(c.rootNodes.map((n) => ({ host: n.host, port: n.port })), { lazyConnect: true });
+await io.connect();
+const nr = createCluster({ rootNodes: [{ url: c.url }] });
+await nr.connect();
+const count = async () => (await c.onEveryNode(['CLIENT', 'LIST'])).map((l) => l.trim().split('\n').filter(x => !/cmd=client\|list/.test(x)).map(x => x.match(/cmd=(\S+)/)?.[1]).join(','));
+for (const [label, runner] of [['ioredis', createIoredisRunner(io)], ['node-redis', createNodeRedisRunner(nr)]] as const) {
+  const locker = new Locker(runner, { ttl: 5000 });
+  console.log(label, 'before', await count());
+  const lock = await locker.acquire('x');
+  const waiting = new Locker(runner, { retryDelay: 5000, retryJitter: 0, retryCount: 3 }).acquire('x');
+  await new Promise((r) => setTimeout(r, 300));
+  console.log(label, 'waiting', await count());
+  await lock.release();
+  await (await waiting).release();
+  await runner.close();
+  await new Promise((r) => setTimeout(r, 100));
+  console.log(label, 'after close', await count());
+}
+await io.quit();
+await nr.quit();
+await c.stop();
+clearInterval(keep);
