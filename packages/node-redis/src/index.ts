@@ -9,6 +9,7 @@
 import {
   createReleaseNotifier,
   createScriptRunner,
+  type EvalFunctions,
   type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
@@ -39,6 +40,28 @@ export interface NodeRedisLikeClient {
   duplicate?(): NodeRedisLikeSubscriber;
 }
 
+/**
+ * What the adapter uses of a node-redis cluster (`createCluster()`, v4, v5 or v6), told apart
+ * from a client by its `masters`. Scripts go through `sendCommand` with the lock's key as the
+ * routing key, because node-redis 4 routes `cluster.evalSha()` to a random node.
+ */
+export interface NodeRedisLikeCluster {
+  /** The cluster's primaries; only its presence is used, to recognise a cluster. */
+  readonly masters: readonly unknown[];
+  /** Sends `args` to the primary serving `firstKey` (node-redis follows MOVED and ASK). */
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+  ): Promise<unknown>;
+  /**
+   * A new, unconnected cluster with the same options, for the subscriber. The adapter asks for
+   * `minimizeConnections`, so it opens one connection for its subscriptions instead of one per
+   * primary.
+   */
+  duplicate?(overrides?: { minimizeConnections?: boolean }): NodeRedisLikeSubscriber;
+}
+
 /** Options of {@link createNodeRedisRunner}. */
 export interface NodeRedisRunnerOptions {
   /**
@@ -60,9 +83,14 @@ export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, AsyncDis
 }
 
 /**
- * A `ScriptRunner` over a node-redis client: EVALSHA first, and EVAL (which also caches the
- * script) only when Redis answers NOSCRIPT, so the steady state is one EVALSHA per lock
+ * A `ScriptRunner` over a node-redis client or cluster: EVALSHA first, and EVAL (which also
+ * caches the script) only when Redis answers NOSCRIPT, so the steady state is one EVALSHA per lock
  * operation. The client must be connected (`await client.connect()`) by its owner.
+ *
+ * On a cluster (`createCluster()`), each script is sent to the primary that serves the lock's key
+ * (every key of a lock shares its hash slot), so the NOSCRIPT fallback happens once per node; the
+ * subscriber for release notifications is `cluster.duplicate()`, whose one pub/sub connection
+ * receives releases published on any node.
  *
  * @example
  * ```ts
@@ -75,22 +103,14 @@ export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, AsyncDis
  * ```
  */
 export function createNodeRedisRunner(
-  client: NodeRedisLikeClient,
+  client: NodeRedisLikeClient | NodeRedisLikeCluster,
   options: NodeRedisRunnerOptions = {},
 ): NodeRedisRunner {
-  if (typeof client?.evalSha !== 'function' || typeof client.eval !== 'function') {
-    throw new TypeError('createNodeRedisRunner(client) needs a node-redis client or cluster.');
-  }
-  const runner = createScriptRunner({
-    evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys: [...keys], arguments: [...args] }),
-    eval: (source, keys, args) => client.eval(source, { keys: [...keys], arguments: [...args] }),
-  });
-
+  const runner = createScriptRunner(evalFunctions(client));
   const notifier = createReleaseNotifier(async (onMessage) => {
-    if (options.notifications === false || typeof client.duplicate !== 'function') {
+    const connection = options.notifications === false ? undefined : duplicateOf(client);
+    if (connection === undefined)
       throw new Error('release notifications are off for this runner; waiters poll');
-    }
-    const connection = client.duplicate();
     // Our own connection: an 'error' event without a listener would crash the app; node-redis
     // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
@@ -113,5 +133,40 @@ export function createNodeRedisRunner(
     subscribe: notifier.subscribe,
     close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+function isCluster(client: NodeRedisLikeClient | NodeRedisLikeCluster): client is NodeRedisLikeCluster {
+  return (
+    typeof client === 'object' &&
+    client !== null &&
+    'masters' in client &&
+    typeof client.sendCommand === 'function'
+  );
+}
+
+/** The subscriber connection, `duplicate()` (on a cluster, with one connection); none without it. */
+function duplicateOf(
+  client: NodeRedisLikeClient | NodeRedisLikeCluster,
+): NodeRedisLikeSubscriber | undefined {
+  return isCluster(client) ? client.duplicate?.({ minimizeConnections: true }) : client.duplicate?.();
+}
+
+/** EVALSHA and EVAL in the call shape of a client or a cluster. */
+function evalFunctions(client: NodeRedisLikeClient | NodeRedisLikeCluster): EvalFunctions {
+  if (isCluster(client)) {
+    const send = (command: string, script: string, keys: readonly string[], args: readonly string[]) =>
+      client.sendCommand(keys[0], false, [command, script, String(keys.length), ...keys, ...args]);
+    return {
+      evalsha: (sha1, keys, args) => send('EVALSHA', sha1, keys, args),
+      eval: (source, keys, args) => send('EVAL', source, keys, args),
+    };
+  }
+  if (typeof client?.evalSha !== 'function' || typeof client.eval !== 'function') {
+    throw new TypeError('createNodeRedisRunner(client) needs a node-redis client or cluster.');
+  }
+  return {
+    evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys: [...keys], arguments: [...args] }),
+    eval: (source, keys, args) => client.eval(source, { keys: [...keys], arguments: [...args] }),
   };
 }
