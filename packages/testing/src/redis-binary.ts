@@ -269,6 +269,11 @@ export class ServerProcess {
     clearTimeout(escalation);
   }
 
+  /** Sends `signal` to the process (e.g. SIGSTOP/SIGCONT to freeze and thaw it). */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.closed) this.child.kill(signal);
+  }
+
   /** SIGKILL, as a crash would; resolves once the process is gone. Safe to repeat. */
   async kill(): Promise<void> {
     this.killNow();

@@ -76,6 +76,13 @@ export interface RedisCluster {
    */
   killNode(port: number): Promise<void>;
   /**
+   * SIGSTOPs the node on `port`: it keeps its connections but neither reads nor answers, as a
+   * node stuck in a long pause would. Only for a cluster we started.
+   */
+  freezeNode(port: number): Promise<void>;
+  /** SIGCONTs a node frozen by {@link RedisCluster.freezeNode}. */
+  thawNode(port: number): Promise<void>;
+  /**
    * After the primary on `port` died: resolves the replica that took over its slots, once every
    * live node agrees on that and reports `cluster_state:ok`.
    */
@@ -195,7 +202,15 @@ abstract class ClusterBase implements RedisCluster {
   }
 
   async killNode(_port: number): Promise<void> {
-    throw new Error('killNode() is not available for a cluster given through REDIS_CLUSTER_URLS');
+    throw notOurs('killNode');
+  }
+
+  async freezeNode(_port: number): Promise<void> {
+    throw notOurs('freezeNode');
+  }
+
+  async thawNode(_port: number): Promise<void> {
+    throw notOurs('thawNode');
   }
 
   async waitForPromotion(port: number, timeoutMs = 15_000): Promise<ClusterNode> {
@@ -343,14 +358,28 @@ class SpawnedCluster extends ClusterBase {
   }
 
   override async killNode(port: number): Promise<void> {
+    this.killed.add(port);
+    await this.server(port).kill();
+  }
+
+  override async freezeNode(port: number): Promise<void> {
+    this.server(port).signal('SIGSTOP');
+  }
+
+  override async thawNode(port: number): Promise<void> {
+    this.server(port).signal('SIGCONT');
+  }
+
+  private server(port: number): ServerProcess {
     const server = this.servers.get(port);
     if (!server) throw new Error(`No node of this cluster runs on port ${port}`);
-    this.killed.add(port);
-    await server.kill();
+    return server;
   }
 
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      // A frozen node would only act on SIGTERM once thawed.
+      for (const server of this.servers.values()) server.signal('SIGCONT');
       await Promise.all([...this.servers.values()].map((server) => server.stop()));
       this.removeExitHook();
       await rm(this.dir, { recursive: true, force: true });
@@ -401,6 +430,10 @@ class SpawnedCluster extends ClusterBase {
     }
     return layouts.size === 1 ? true : 'the nodes do not agree on the topology yet';
   }
+}
+
+function notOurs(method: string): Error {
+  return new Error(`${method}() is not available for a cluster given through REDIS_CLUSTER_URLS`);
 }
 
 /** Runs a command to completion; rejects with its output when it fails. */
