@@ -14,6 +14,7 @@ export {
   recordingRunner,
   runConformanceSuite,
   waitFor,
+  whenAborted,
 } from './conformance.js';
 export {
   type BlackholeMode,
