@@ -54,8 +54,12 @@ export interface IoredisRunner extends ScriptRunner, ReleaseNotifier, AsyncDispo
 
 /**
  * A `ScriptRunner` over an ioredis client: EVALSHA first, and EVAL (which also caches the script)
- * only when Redis answers NOSCRIPT, so the steady state is one EVALSHA per lock operation. On a
- * `Cluster`, ioredis routes each call by its first key, so the fallback happens per node.
+ * only when Redis answers NOSCRIPT, so the steady state is one EVALSHA per lock operation.
+ *
+ * A `Cluster` needs nothing special: ioredis routes each script by its first key, the lock's key,
+ * whose hash slot every key of the lock shares, so the NOSCRIPT fallback happens once per node.
+ * Its `duplicate()` is a second `Cluster` whose subscriber connection sits on any node and still
+ * hears every release, because a `PUBLISH` is broadcast over the cluster bus.
  *
  * @example
  * ```ts
