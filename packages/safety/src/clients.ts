@@ -30,17 +30,7 @@ export async function connectClient(
       commandTimeout: options.commandTimeout,
       maxRetriesPerRequest: options.commandTimeout === undefined ? 20 : 1,
     });
-    client.on('error', () => {});
-    await client.connect();
-    const runner = createIoredisRunner(client);
-    return {
-      runner,
-      command: ([command, ...args]) => client.call(command as string, ...args),
-      close: async () => {
-        await runner.close();
-        client.disconnect();
-      },
-    };
+    return connectIoredis(client);
   }
   const client = createClient({
     url,
@@ -56,6 +46,21 @@ export async function connectClient(
     close: async () => {
       await runner.close();
       client.destroy?.();
+    },
+  };
+}
+
+/** Connects an ioredis `Redis` or `Cluster` made with `lazyConnect` and wraps it with the adapter. */
+async function connectIoredis(client: Redis | Cluster): Promise<ConnectedClient> {
+  client.on('error', () => {});
+  await client.connect();
+  const runner = createIoredisRunner(client);
+  return {
+    runner,
+    command: ([command, ...args]) => client.call(command as string, ...args),
+    close: async () => {
+      await runner.close();
+      client.disconnect();
     },
   };
 }
@@ -78,21 +83,13 @@ export interface ClusterClient extends ConnectedClient {
 export async function connectClusterClient(kind: ClientKind, cluster: RedisCluster): Promise<ClusterClient> {
   if (kind === 'ioredis') {
     const client = new Cluster([cluster.url], { lazyConnect: true });
-    client.on('error', () => {});
-    await client.connect();
-    const runner = createIoredisRunner(client);
     return {
-      runner,
-      command: ([command, ...args]) => client.call(command as string, ...args),
+      ...(await connectIoredis(client)),
       commandOnPrimaryOf: async (key, [command, ...args]) => {
         const { port } = await cluster.primaryFor(key);
         const node = client.nodes('master').find((candidate) => candidate.options.port === port);
         if (!node) throw new Error(`ioredis has no connection to the primary on port ${port}`);
         return node.call(command as string, ...args);
-      },
-      close: async () => {
-        await runner.close();
-        client.disconnect();
       },
     };
   }
