@@ -16,13 +16,7 @@ export {
 } from './errors.js';
 export type { LockHooks } from './hooks.js';
 export { lockKey } from './keys.js';
-export {
-  type AcquireCallOptions,
-  type ExtendOptions,
-  Lock,
-  type LockInspection,
-  type LockState,
-} from './lock.js';
+export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './lock.js';
 export {
   type AcquireOptions,
   type LockedName,
@@ -31,6 +25,7 @@ export {
   Locker,
   type LockReport,
 } from './locker.js';
+export type { LockInspection } from './mutex.js';
 export {
   createReleaseNotifier,
   type ManagedReleaseNotifier,
@@ -55,4 +50,4 @@ export {
   type ScriptArg,
   type ScriptRunner,
 } from './runner.js';
-export { ALL_SCRIPTS } from './scripts.js';
+export { ALL_SCRIPTS } from './scripts/index.js';

@@ -18,3 +18,18 @@ export function fencingCounterKey(key: string): string {
 export function releaseChannel(key: string): string {
   return `${key}:released`;
 }
+
+/** The fair lock's queue of waiting tokens, scored by arrival. */
+export function queueKey(key: string): string {
+  return `${key}:queue`;
+}
+
+/** The fair lock's queue deadlines: waiting tokens scored by when their place lapses (server ms). */
+export function queueDeadlinesKey(key: string): string {
+  return `${key}:queue-deadlines`;
+}
+
+/** The prefix of a fair-lock waiter's own wake channel; the waiter's token follows it. */
+export function wakeChannelPrefix(key: string): string {
+  return `${key}:wake:`;
+}

@@ -4,9 +4,11 @@
  */
 import { CallChainLocks } from './async-context.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
+import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
 import { fencingCounterKey, lockKey } from './keys.js';
-import { inspectLock, Lock, type LockInspection } from './lock.js';
+import { Lock } from './lock.js';
+import { inspectLock, type LockInspection, mutexProtocol } from './mutex.js';
 import {
   checkLockName,
   type LockerOptions,
@@ -15,7 +17,6 @@ import {
   resolveLockOptions,
 } from './options.js';
 import type { ScriptRunner } from './runner.js';
-import type { WaitOutcome } from './wait.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
 export interface AcquireOptions extends LockOptions {
@@ -102,12 +103,15 @@ export class Locker {
    */
   createLock(name: string, options?: LockOptions): Lock {
     checkLockName(name);
+    const key = lockKey(this.prefix, name);
+    const resolved = resolveLockOptions(this.#defaults, options);
     return new Lock({
       runner: this.#runner,
       name,
-      key: lockKey(this.prefix, name),
-      options: resolveLockOptions(this.#defaults, options),
+      key,
+      options: resolved,
       hooks: this.#hooks,
+      protocol: mutexProtocol(this.#runner, key, resolved),
     });
   }
 
@@ -125,10 +129,7 @@ export class Locker {
    * @throws {LockOptionError} for an invalid name or option.
    */
   async acquire(name: string, options?: AcquireOptions): Promise<Lock> {
-    const lock = this.createLock(name, withoutSignal(options));
-    const outcome = await lock.acquireWithOutcome({ signal: options?.signal });
-    if (outcome.acquired) return lock;
-    throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: name, ...outcome });
+    return acquireOrThrow(this.createLock(name, withoutSignal(options)), options?.signal);
   }
 
   /**
@@ -242,7 +243,7 @@ export class Locker {
     name: string,
     fn: (lock: Lock) => T,
     options: AcquireOptions | undefined,
-  ): Promise<{ acquired: true; value: Awaited<T> } | (WaitOutcome & { acquired: false })> {
+  ): Promise<HeldRun<T>> {
     if (typeof fn !== 'function') {
       throw new LockOptionError('fn', 'withLock(name, fn, options?) needs a function to run.');
     }
@@ -253,26 +254,12 @@ export class Locker {
       return { acquired: true, value: await fn(outer) };
     }
     const lock = this.createLock(name, withoutSignal(options));
-    const outcome = await lock.acquireWithOutcome({ signal: options?.signal });
-    if (!outcome.acquired) return { ...outcome, acquired: false };
-    let value: Awaited<T>;
-    try {
-      value = await (this.#callChain === undefined
-        ? fn(lock)
-        : this.#callChain.runHolding(lock, () => fn(lock)));
-    } catch (error) {
-      // The callback's error is what the caller needs; a failed release only means the lock
-      // expires within its ttl, which its signal and the onLost hook report.
-      await lock.releaseIfHeld().catch(() => {});
-      throw error;
-    }
-    await lock.releaseIfHeld();
-    return { acquired: true, value };
+    const callChain = this.#callChain;
+    return runWhileHeld(
+      lock,
+      fn,
+      options?.signal,
+      callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
+    );
   }
-}
-
-function withoutSignal(options: AcquireOptions | undefined): LockOptions | undefined {
-  if (options === undefined) return undefined;
-  const { signal: _signal, ...lockOptions } = options;
-  return lockOptions;
 }

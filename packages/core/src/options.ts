@@ -76,6 +76,15 @@ export interface LockOptions {
    * @default true
    */
   fencing?: boolean;
+  /**
+   * Serve waiters in arrival order: a free lock goes to the longest-waiting client, and a release
+   * wakes only that one (no thundering herd, no barging by the releaser). Waiters queue in Redis;
+   * a waiter that crashes or gives up leaves the queue at once or after `2 × (longest retry sleep)
+   * + 1 s`. Every client locking a name must use the same setting: a non-fair acquire ignores the
+   * queue (mutual exclusion still holds).
+   * @default false
+   */
+  fair?: boolean;
 }
 
 /** Options of a `Locker`: lock defaults plus settings of the Locker itself. */
@@ -109,6 +118,7 @@ export interface ResolvedLockOptions {
   readonly renewalInterval: number;
   readonly reentrant: boolean;
   readonly fencing: boolean;
+  readonly fair: boolean;
 }
 
 /** The fixed defaults. Defaults derived from other options are computed in `resolveLockOptions`. */
@@ -122,6 +132,7 @@ export const DEFAULTS = Object.freeze({
   autoRenewal: false,
   reentrant: false,
   fencing: true,
+  fair: false,
 });
 
 const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
@@ -136,6 +147,7 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
   'renewalInterval',
   'reentrant',
   'fencing',
+  'fair',
 ];
 
 /**
@@ -186,6 +198,8 @@ export function resolveLockOptions(
   checkBoolean('reentrant', reentrant);
   const fencing = merged.fencing ?? DEFAULTS.fencing;
   checkBoolean('fencing', fencing);
+  const fair = merged.fair ?? DEFAULTS.fair;
+  checkBoolean('fair', fair);
 
   const renewalInterval = merged.renewalInterval ?? Math.max(1, Math.floor(ttl / 3));
   checkPositiveInteger('renewalInterval', renewalInterval);
@@ -208,6 +222,7 @@ export function resolveLockOptions(
     renewalInterval,
     reentrant,
     fencing,
+    fair,
   });
 }
 
