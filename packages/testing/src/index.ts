@@ -34,6 +34,7 @@ export {
   type Overlap,
   type RecordableLock,
 } from './history.js';
+export { type PrimitiveSuiteContext, runPrimitivesSuite, uniquePrimitiveName } from './primitives.js';
 export {
   type ProvisionRedisOptions,
   provisionRedis,
