@@ -185,6 +185,7 @@ export class Lock implements AsyncDisposable {
       // A failed call may still have taken the lock in Redis (the reply was lost); the token makes
       // this cleanup safe, and the ttl bounds the lock if the cleanup cannot get through either.
       if (LockRedisError.isInstance(error)) this.#releaseInBackground(Promise.resolve(true));
+      else if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
       throw error;
     }
     this.#holdCount = 1;

@@ -42,8 +42,12 @@ for (const kind of CLIENT_KINDS) {
 
     it('a restart loses held locks: each holder is told, and locking works again afterwards', async () => {
       if (redis.source === 'REDIS_URL') return; // cannot restart a Redis we did not start
-      const locker = newLocker({ ttl: 2_000, renewalInterval: 200, autoRenewal: true });
-      const held = await Promise.all([1, 2, 3].map((index) => locker.acquire(uniqueName(`held-${index}`))));
+      const options = { ttl: 2_000, renewalInterval: 200, autoRenewal: true };
+      // Plain and fair mutexes alike (a fair lock's queue vanishes with it).
+      const lockers = [newLocker(options), newLocker(options), newLocker({ ...options, fair: true })];
+      const held = await Promise.all(
+        lockers.map((locker, index) => locker.acquire(uniqueName(`held-${index}`))),
+      );
       const restartedAt = performance.now();
       await redis.restart(); // no persistence: every key is gone
 
@@ -66,25 +70,33 @@ for (const kind of CLIENT_KINDS) {
       expect(await fresh.release()).toBe(true);
     });
 
-    it('a waiter waiting across a restart acquires once Redis is back, or fails typed; never hangs', async () => {
-      if (redis.source === 'REDIS_URL') return;
-      const name = uniqueName('waited');
-      const holder = await newLocker({ ttl: 30_000 }).acquire(name);
-      const started = performance.now();
-      const waiter = settleTyped(() => newLocker({ waitTimeout: 6_000, retryDelay: 100 }).acquire(name));
-      await redis.restart(); // the holder's key vanishes with the restart
-      const outcome = await waiter;
-      expect(performance.now() - started).toBeLessThan(6_000 + 3_000);
-      if ('value' in outcome) {
-        expect(await outcome.value.isLockedByMe()).toBe(true);
-        await outcome.value.release();
-      } else {
-        expect(outcome.error.code).toMatch(/REDIS_ERROR|LOCK_NOT_ACQUIRED/);
-      }
-      // The old holder learns nothing was left of its lock.
-      expect(await holder.extend(1_000)).toBe(false);
-      expect((holder.signal.reason as LockLostError).reason).toBe('taken');
-    });
+    it.each([
+      ['plain', false],
+      ['fair', true],
+    ])(
+      'a %s waiter waiting across a restart acquires once Redis is back, or fails typed; never hangs',
+      async (_, fair) => {
+        if (redis.source === 'REDIS_URL') return;
+        const name = uniqueName('waited');
+        const holder = await newLocker({ ttl: 30_000, fair }).acquire(name);
+        const started = performance.now();
+        const waiter = settleTyped(() =>
+          newLocker({ waitTimeout: 6_000, retryDelay: 100, fair }).acquire(name),
+        );
+        await redis.restart(); // the holder's key vanishes with the restart
+        const outcome = await waiter;
+        expect(performance.now() - started).toBeLessThan(6_000 + 3_000);
+        if ('value' in outcome) {
+          expect(await outcome.value.isLockedByMe()).toBe(true);
+          await outcome.value.release();
+        } else {
+          expect(outcome.error.code).toMatch(/REDIS_ERROR|LOCK_NOT_ACQUIRED/);
+        }
+        // The old holder learns nothing was left of its lock.
+        expect(await holder.extend(1_000)).toBe(false);
+        expect((holder.signal.reason as LockLostError).reason).toBe('taken');
+      },
+    );
 
     it('SCRIPT FLUSH under load: every operation still succeeds through the EVAL fallback', async () => {
       const locker = newLocker({ ttl: 5_000 });
