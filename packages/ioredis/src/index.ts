@@ -9,6 +9,7 @@
 import {
   createReleaseNotifier,
   createScriptRunner,
+  type DescribedRunner,
   type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
@@ -44,7 +45,7 @@ export interface IoredisRunnerOptions {
 }
 
 /** A runner over an ioredis client; `close()` closes only what the adapter opened. */
-export interface IoredisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
+export interface IoredisRunner extends ScriptRunner, ReleaseNotifier, DescribedRunner, AsyncDisposable {
   /**
    * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
    * when idle). Waiters then poll. The user's client stays open.
@@ -103,7 +104,19 @@ export function createIoredisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
+    describe: () => describeClient(client),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
+ * server that failed. Never includes credentials.
+ */
+function describeClient(client: IoredisLikeClient): string {
+  const options = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
+  if (typeof options?.path === 'string' && options.path !== '') return options.path;
+  if (typeof options?.host === 'string') return `${options.host}:${String(options.port ?? 6379)}`;
+  return 'ioredis client';
 }

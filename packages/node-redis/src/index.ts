@@ -9,6 +9,7 @@
 import {
   createReleaseNotifier,
   createScriptRunner,
+  type DescribedRunner,
   type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
@@ -51,7 +52,7 @@ export interface NodeRedisRunnerOptions {
 }
 
 /** A runner over a node-redis client; `close()` closes only what the adapter opened. */
-export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
+export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, DescribedRunner, AsyncDisposable {
   /**
    * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
    * when idle). Waiters then poll. The user's client stays open.
@@ -111,7 +112,32 @@ export function createNodeRedisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
+    describe: () => describeClient(client),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
+ * server that failed. Never includes credentials.
+ */
+function describeClient(client: NodeRedisLikeClient): string {
+  const options = (
+    client as { options?: { url?: unknown; socket?: { host?: unknown; port?: unknown; path?: unknown } } }
+  ).options;
+  const socket = options?.socket;
+  if (typeof socket?.path === 'string') return socket.path;
+  if (typeof socket?.host === 'string' || typeof socket?.port === 'number') {
+    return `${String(socket?.host ?? 'localhost')}:${String(socket?.port ?? 6379)}`;
+  }
+  if (typeof options?.url === 'string') {
+    try {
+      const url = new URL(options.url);
+      return `${url.hostname}:${url.port || '6379'}`;
+    } catch {
+      // fall through
+    }
+  }
+  return 'node-redis client';
 }
