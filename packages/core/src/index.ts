@@ -44,6 +44,7 @@ export {
   type ResolvedLockOptions,
 } from './options.js';
 export type { DescribedRunner } from './redlock.js';
+export type { ReplicaAcknowledgement, ReplicaWaiter } from './replicas.js';
 export {
   createScriptRunner,
   type EvalFunctions,

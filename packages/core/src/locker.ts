@@ -16,7 +16,9 @@ import {
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
+import type { HoldProtocol } from './protocol.js';
 import { RedlockProtocol, RedlockServers } from './redlock.js';
+import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
@@ -119,17 +121,20 @@ export class Locker {
       this.#defaults,
       redlock === undefined ? options : { ...options, fencing: false },
     );
-    return new Lock({
-      runner: this.#runner,
-      name,
-      key,
-      options: resolved,
-      hooks: this.#hooks,
-      protocol:
-        redlock === undefined
-          ? mutexProtocol(this.#runner, key, resolved)
-          : new RedlockProtocol(redlock, key),
-    });
+    let protocol: HoldProtocol =
+      redlock === undefined ? mutexProtocol(this.#runner, key, resolved) : new RedlockProtocol(redlock, key);
+    if (resolved.replicas !== undefined) {
+      if (redlock !== undefined || !hasReplicaWaiter(this.#runner)) {
+        throw new LockOptionError(
+          'replicas',
+          redlock === undefined
+            ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
+            : 'waiting for replicas is for one primary, not for several servers (Redlock).',
+        );
+      }
+      protocol = new ReplicatedProtocol(protocol, this.#runner, resolved.replicas);
+    }
+    return new Lock({ runner: this.#runner, name, key, options: resolved, hooks: this.#hooks, protocol });
   }
 
   /**

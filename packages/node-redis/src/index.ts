@@ -11,6 +11,7 @@ import {
   createScriptRunner,
   type DescribedRunner,
   type ReleaseNotifier,
+  type ReplicaWaiter,
   type ScriptRunner,
 } from '@lock/core';
 
@@ -38,6 +39,8 @@ export interface NodeRedisLikeClient {
   evalSha(sha1: string, options: NodeRedisEvalOptions): Promise<unknown>;
   eval(script: string, options: NodeRedisEvalOptions): Promise<unknown>;
   duplicate?(): NodeRedisLikeSubscriber;
+  /** `WAIT numberOfReplicas timeout`, for the `replicas` lock option (a plain client has it). */
+  wait?(numberOfReplicas: number, timeout: number): Promise<number>;
 }
 
 /** Options of {@link createNodeRedisRunner}. */
@@ -52,7 +55,12 @@ export interface NodeRedisRunnerOptions {
 }
 
 /** A runner over a node-redis client; `close()` closes only what the adapter opened. */
-export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, DescribedRunner, AsyncDisposable {
+export interface NodeRedisRunner
+  extends ScriptRunner,
+    ReleaseNotifier,
+    DescribedRunner,
+    Partial<ReplicaWaiter>,
+    AsyncDisposable {
   /**
    * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
    * when idle). Waiters then poll. The user's client stays open.
@@ -113,6 +121,7 @@ export function createNodeRedisRunner(
     run: runner.run,
     subscribe: notifier.subscribe,
     describe: () => describeClient(client),
+    ...replicaWaiter(client),
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -140,4 +149,16 @@ function describeClient(client: NodeRedisLikeClient): string {
     }
   }
   return 'node-redis client';
+}
+
+/**
+ * `waitForReplicas` (WAIT on the client's connection, so it covers the lock just written), for a
+ * plain client only: a cluster (`createCluster()`, recognised by `getMasters`) would send WAIT to
+ * an arbitrary node.
+ */
+function replicaWaiter(client: NodeRedisLikeClient): Partial<ReplicaWaiter> {
+  const wait = client.wait;
+  const isCluster = typeof (client as { getMasters?: unknown }).getMasters === 'function';
+  if (typeof wait !== 'function' || isCluster) return {};
+  return { waitForReplicas: (count, timeoutMs) => wait.call(client, count, timeoutMs) };
 }
