@@ -29,11 +29,12 @@ import {
 } from '@lock/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { lostNotice, withDeadline } from '../src/deadlines.js';
 import { uniqueName } from '../src/names.js';
 
 const SERVERS = 5;
 /** How long one command may hang on a partitioned server before the client gives up on it. */
-const COMMAND_TIMEOUT = 150;
+const COMMAND_TIMEOUT = 200;
 const PREFIX = 'redlock:';
 const OTHER_OWNER = 'another-owner';
 
@@ -73,54 +74,23 @@ const refuseWrites = (index: number, on: boolean) =>
   admin(index, 'CONFIG', 'SET', 'min-replicas-to-write', on ? '1' : '0');
 const indicesOf = (n: number) => Array.from({ length: n }, (_, index) => index);
 
-function lostNotice(signal: AbortSignal): Promise<{ reason: LockLostError; at: number }> {
-  return new Promise((resolve) => {
-    const done = () => resolve({ reason: signal.reason as LockLostError, at: performance.now() });
-    if (signal.aborted) done();
-    else signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Rejects when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`command timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * node-redis has no command timeout of its own in these clients, so every script (on both
- * adapters alike) is raced against COMMAND_TIMEOUT: a partitioned server fails its commands after
- * that long, as a client configured with a short timeout would, while the runner's other
- * capabilities (notifications, `describe`) stay as the adapter made them.
- */
-function withDeadline(runner: ScriptRunner): ScriptRunner {
-  return { ...runner, run: (script, keys, args) => within(runner.run(script, keys, args), COMMAND_TIMEOUT) };
-}
-
 describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
   let clients: ConnectedClient[] = [];
-  let runners: ScriptRunner[] = [];
+  let partitionableClients: ConnectedClient[] = [];
+  let partitionableRunners: ScriptRunner[] = [];
 
   beforeAll(async () => {
-    clients = await Promise.all(
+    // Tests without partitions use clients without a command timeout, so a slow moment of a busy
+    // machine is never mistaken for a failed server; partition tests use short deadlines.
+    clients = await Promise.all(proxies.map((proxy) => connectClient(kind, proxy.url)));
+    partitionableClients = await Promise.all(
       proxies.map((proxy) => connectClient(kind, proxy.url, { commandTimeout: COMMAND_TIMEOUT })),
     );
-    runners = clients.map((client) => withDeadline(client.runner));
+    partitionableRunners = partitionableClients.map((client) => withDeadline(client.runner, COMMAND_TIMEOUT));
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.close()));
+    await Promise.all([...clients, ...partitionableClients].map((client) => client.close()));
   });
 
   afterEach(async () => {
@@ -129,7 +99,12 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
   });
 
   const lockerOver = (n: number, options: LockerOptions = {}) =>
-    new Locker(runners.slice(0, n), { prefix: PREFIX, ...options });
+    new Locker(
+      clients.slice(0, n).map((client) => client.runner),
+      { prefix: PREFIX, ...options },
+    );
+  const partitionableLockerOver = (n: number, options: LockerOptions = {}) =>
+    new Locker(partitionableRunners.slice(0, n), { prefix: PREFIX, ...options });
 
   describe.each([3, 5])('N = %i', (n) => {
     const quorum = Math.floor(n / 2) + 1;
@@ -189,7 +164,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     });
 
     it('for every subset of partitioned servers: acquires exactly when a majority is reachable; the error lists the partitioned ones', async () => {
-      const locker = lockerOver(n, { ttl: 5_000 });
+      const locker = partitionableLockerOver(n, { ttl: 5_000 });
       const mismatches: string[] = [];
       // Each partition costs a command timeout, so N = 3 runs every subset and N = 5 a few on
       // each side of the majority boundary (the refusing-server enumeration above covers them all).
@@ -221,7 +196,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     });
 
     it('a minority partitioned while held keeps the lock: renewal goes on by majority, the signal stays quiet', async () => {
-      const locker = lockerOver(n);
+      const locker = partitionableLockerOver(n);
       const lock = await locker.acquire(uniqueName('minority'), {
         ttl: 600,
         autoRenewal: true,
@@ -229,7 +204,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
       });
       const minority = indicesOf(n - quorum);
       for (const index of minority) (proxies[index] as FaultProxy).blackhole('hold');
-      await new Promise((resolve) => setTimeout(resolve, 1_500)); // 2.5 ttl
+      await new Promise((resolve) => setTimeout(resolve, 1_250)); // 2 ttl
       expect(lock.signal.aborted).toBe(false);
       expect(lock.isHeld).toBe(true);
       const remaining = await Promise.all(
@@ -244,14 +219,14 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     });
 
     it('a majority partitioned while held fires the lost signal (unreachable) before the ttl runs out', async () => {
-      const locker = lockerOver(n);
+      const locker = partitionableLockerOver(n);
       const ttl = 800;
       const lock = await locker.acquire(uniqueName('majority'), {
         ttl,
         autoRenewal: true,
         renewalInterval: 200,
       });
-      const lost = lostNotice(lock.signal);
+      const lost = lostNotice(lock);
       const cutAt = performance.now();
       for (const index of indicesOf(quorum)) (proxies[index] as FaultProxy).blackhole('hold');
       const { reason, at } = await lost;
@@ -270,7 +245,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
         autoRenewal: true,
         renewalInterval: 100,
       });
-      const lost = lostNotice(lock.signal);
+      const lost = lostNotice(lock);
       await Promise.all(indicesOf(quorum).map((index) => holdBy(index, lock.name, OTHER_OWNER)));
       const { reason } = await lost;
       expect(reason.reason).toBe('taken');
@@ -329,7 +304,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
   });
 
   it('status cannot be read when the failed servers could tip it: LockRedisError with failures', async () => {
-    const locker = lockerOver(3);
+    const locker = partitionableLockerOver(3);
     const lock = await locker.acquire(uniqueName('status-fail'), { ttl: 5_000 });
     (proxies[0] as FaultProxy).blackhole('hold');
     expect(await lock.isLockedByMe()).toBe(true); // two of three still say so: decided
