@@ -270,7 +270,10 @@ export class RedlockProtocol implements HoldProtocol {
  */
 function quorumNotifier(runners: readonly ScriptRunner[]): ScriptRunner & Partial<ReleaseNotifier> {
   const notifiers = runners.filter(hasReleaseNotifier);
-  const run = () => Promise.reject(new Error('a Redlock lock runs its scripts on every server'));
+  // Never called by a mutex handle. Anything else that would run one script on "the" runner of a
+  // Redlock Locker (a primitive without quorum support) fails loudly instead of using one server.
+  const run = () =>
+    Promise.reject(new Error('this operation does not support a Locker over several servers (Redlock)'));
   if (notifiers.length === 0) return { run };
   return {
     run,
