@@ -184,8 +184,11 @@ export class Locker {
 
   /**
    * What Redis shows about the lock called `name`: holder, remaining time, re-entry count and
-   * fencing tokens, in one round trip. For operators and dashboards.
-   * @throws {LockRedisError} when Redis fails.
+   * fencing tokens, in one round trip. For operators and dashboards. On a Redlock `Locker`
+   * (several servers): the owner a majority shows, the time until fewer than a majority still hold
+   * it, and `null` fencing tokens.
+   * @throws {LockRedisError} when Redis fails (Redlock: when the failed servers could change the
+   *   answer; `failures` lists them).
    */
   async inspect(name: string): Promise<LockReport> {
     checkLockName(name);
