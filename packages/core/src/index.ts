@@ -13,6 +13,7 @@ export {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
+  type RedisServerFailure,
 } from './errors.js';
 export type { LockHooks } from './hooks.js';
 export { lockKey } from './keys.js';
@@ -42,6 +43,8 @@ export {
   type LockOptions,
   type ResolvedLockOptions,
 } from './options.js';
+export type { DescribedRunner } from './redlock.js';
+export type { ReplicaAcknowledgement, ReplicaWaiter } from './replicas.js';
 export {
   createScriptRunner,
   type EvalFunctions,

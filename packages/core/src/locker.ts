@@ -16,6 +16,9 @@ import {
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
+import type { HoldProtocol } from './protocol.js';
+import { RedlockProtocol, RedlockServers } from './redlock.js';
+import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
@@ -62,7 +65,8 @@ export type LockedWrapper<MayResolveUndefined extends boolean> = <This, Args ext
 ) => Promise<Awaited<Result> | (MayResolveUndefined extends true ? undefined : never)>;
 
 /**
- * Hands out distributed locks over one {@link ScriptRunner}.
+ * Hands out distributed locks over one {@link ScriptRunner}, or, given an array of runners on
+ * independent servers, Redlock locks held by a majority of them (see the constructor).
  *
  * @example
  * ```ts
@@ -79,18 +83,25 @@ export class Locker {
   readonly #defaults: LockOptions;
   readonly #hooks: LockHooks;
   readonly #callChain: CallChainLocks | undefined;
+  readonly #redlock: RedlockServers | undefined;
 
   /**
    * @param runner - runs scripts on Redis; get one from `@lock/ioredis` or `@lock/node-redis`.
+   *   An array of runners on N independent servers (N = 3 or 5; a primary and its replicas do not
+   *   count as independent) makes a Redlock `Locker`: each lock is held when a majority
+   *   (`⌊N/2⌋ + 1`) of the servers hold it, with time left after the round trip. Redlock locks
+   *   have no fencing token and cannot be fair. An array of one runner is that runner.
    * @param options - the prefix and default options of every lock from this Locker.
-   * @throws {LockOptionError} when an option is invalid.
+   * @throws {LockOptionError} when an option is invalid, or the runners are not distinct
+   *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`.
    */
-  constructor(runner: ScriptRunner, options: LockerOptions = {}) {
-    if (typeof runner !== 'object' || runner === null || typeof runner.run !== 'function') {
-      throw new LockOptionError('runner', 'expected a ScriptRunner (an object with a run() method).');
-    }
+  constructor(runner: ScriptRunner | readonly ScriptRunner[], options: LockerOptions = {}) {
+    const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
+    checkRunners(runners);
     const resolved = resolveLockerOptions(options);
-    this.#runner = runner;
+    if (runners.length > 1) checkRedlockOptions(resolved.lockDefaults);
+    this.#redlock = runners.length > 1 ? new RedlockServers(runners) : undefined;
+    this.#runner = this.#redlock?.notifier ?? (runners[0] as ScriptRunner);
     this.prefix = resolved.prefix;
     this.#defaults = resolved.lockDefaults;
     this.#hooks = resolved.hooks;
@@ -104,15 +115,26 @@ export class Locker {
   createLock(name: string, options?: LockOptions): Lock {
     checkLockName(name);
     const key = lockKey(this.prefix, name);
-    const resolved = resolveLockOptions(this.#defaults, options);
-    return new Lock({
-      runner: this.#runner,
-      name,
-      key,
-      options: resolved,
-      hooks: this.#hooks,
-      protocol: mutexProtocol(this.#runner, key, resolved),
-    });
+    const redlock = this.#redlock;
+    if (redlock !== undefined && options !== undefined) checkRedlockOptions(options);
+    const resolved = resolveLockOptions(
+      this.#defaults,
+      redlock === undefined ? options : { ...options, fencing: false },
+    );
+    let protocol: HoldProtocol =
+      redlock === undefined ? mutexProtocol(this.#runner, key, resolved) : new RedlockProtocol(redlock, key);
+    if (resolved.replicas !== undefined) {
+      if (redlock !== undefined || !hasReplicaWaiter(this.#runner)) {
+        throw new LockOptionError(
+          'replicas',
+          redlock === undefined
+            ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
+            : 'waiting for replicas is for one primary, not for several servers (Redlock).',
+        );
+      }
+      protocol = new ReplicatedProtocol(protocol, this.#runner, resolved.replicas);
+    }
+    return new Lock({ runner: this.#runner, name, key, options: resolved, hooks: this.#hooks, protocol });
   }
 
   /**
@@ -162,13 +184,18 @@ export class Locker {
 
   /**
    * What Redis shows about the lock called `name`: holder, remaining time, re-entry count and
-   * fencing tokens, in one round trip. For operators and dashboards.
-   * @throws {LockRedisError} when Redis fails.
+   * fencing tokens, in one round trip. For operators and dashboards. On a Redlock `Locker`
+   * (several servers): the owner a majority shows, the time until fewer than a majority still hold
+   * it, and `null` fencing tokens.
+   * @throws {LockRedisError} when Redis fails (Redlock: when the failed servers could change the
+   *   answer; `failures` lists them).
    */
   async inspect(name: string): Promise<LockReport> {
     checkLockName(name);
     const key = lockKey(this.prefix, name);
-    return { name, key, ...(await inspectLock(this.#runner, [key, fencingCounterKey(key)])) };
+    const keys = [key, fencingCounterKey(key)] as const;
+    const inspection = this.#redlock?.inspect(keys) ?? inspectLock(this.#runner, keys);
+    return { name, key, ...(await inspection) };
   }
 
   /**
@@ -260,6 +287,35 @@ export class Locker {
       fn,
       options?.signal,
       callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
+    );
+  }
+}
+
+function checkRunners(runners: readonly ScriptRunner[]): void {
+  if (runners.length === 0) throw new LockOptionError('runner', 'expected at least one ScriptRunner.');
+  for (const runner of runners) {
+    if (typeof runner !== 'object' || runner === null || typeof runner.run !== 'function') {
+      throw new LockOptionError('runner', 'expected a ScriptRunner (an object with a run() method).');
+    }
+  }
+  if (new Set(runners).size !== runners.length) {
+    throw new LockOptionError('runner', 'the same runner appears twice: Redlock needs independent servers.');
+  }
+}
+
+/** Options a Redlock lock (several servers) cannot honour. */
+function checkRedlockOptions(options: LockOptions): void {
+  if (options.fair === true) {
+    throw new LockOptionError(
+      'fair',
+      'a fair lock needs one queue, which independent servers cannot share; use one server for fair locks.',
+    );
+  }
+  if (options.fencing === true) {
+    throw new LockOptionError(
+      'fencing',
+      'counters on independent servers cannot give a token that strictly increases across holds; ' +
+        'Redlock locks have no fencing token (leave fencing unset).',
     );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { LockOptionError } from './errors.js';
 import type { LockHooks } from './hooks.js';
+import type { ReplicaAcknowledgement } from './replicas.js';
 
 /** How the wait between two acquire attempts grows. */
 export type BackoffStrategy = 'fixed' | 'exponential';
@@ -85,6 +86,16 @@ export interface LockOptions {
    * @default false
    */
   fair?: boolean;
+  /**
+   * After acquiring, and after each extend or renewal, send `WAIT count timeout` and require
+   * `count` replicas of the primary to acknowledge the lock within `timeout` ms. An acquire they
+   * did not acknowledge in time is released and counts as not acquired; an extend or renewal they
+   * did not acknowledge rejects with a `LockRedisError` (renewal retries until the lock's
+   * deadline). Best effort, as Redis documents WAIT. Needs a runner that can wait for replicas
+   * (both adapters on a plain client); not with several runners (Redlock).
+   * @default undefined (no waiting)
+   */
+  replicas?: ReplicaAcknowledgement;
 }
 
 /** Options of a `Locker`: lock defaults plus settings of the Locker itself. */
@@ -119,6 +130,7 @@ export interface ResolvedLockOptions {
   readonly reentrant: boolean;
   readonly fencing: boolean;
   readonly fair: boolean;
+  readonly replicas: ReplicaAcknowledgement | undefined;
 }
 
 /** The fixed defaults. Defaults derived from other options are computed in `resolveLockOptions`. */
@@ -148,6 +160,7 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
   'reentrant',
   'fencing',
   'fair',
+  'replicas',
 ];
 
 /**
@@ -210,6 +223,8 @@ export function resolveLockOptions(
     );
   }
 
+  const replicas = checkReplicas(merged.replicas);
+
   return Object.freeze({
     ttl,
     retryCount,
@@ -223,6 +238,7 @@ export function resolveLockOptions(
     reentrant,
     fencing,
     fair,
+    replicas,
   });
 }
 
@@ -298,6 +314,20 @@ export function checkPositiveInteger(option: string, value: unknown): asserts va
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new LockOptionError(option, `expected a positive integer number of ms, got ${describe(value)}.`);
   }
+}
+
+function checkReplicas(value: unknown): ReplicaAcknowledgement | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    throw new LockOptionError('replicas', `expected { count, timeout }, got ${describe(value)}.`);
+  }
+  checkKnownKeys(value, ['count', 'timeout']);
+  const { count, timeout } = value as Partial<ReplicaAcknowledgement>;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count <= 0) {
+    throw new LockOptionError('replicas', `count must be a positive integer, got ${describe(count)}.`);
+  }
+  checkPositiveInteger('replicas', timeout);
+  return Object.freeze({ count, timeout });
 }
 
 function checkDuration(option: string, value: unknown, { allowInfinity = false } = {}): void {

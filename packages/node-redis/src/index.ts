@@ -9,7 +9,9 @@
 import {
   createReleaseNotifier,
   createScriptRunner,
+  type DescribedRunner,
   type ReleaseNotifier,
+  type ReplicaWaiter,
   type ScriptRunner,
 } from '@lock/core';
 
@@ -37,6 +39,8 @@ export interface NodeRedisLikeClient {
   evalSha(sha1: string, options: NodeRedisEvalOptions): Promise<unknown>;
   eval(script: string, options: NodeRedisEvalOptions): Promise<unknown>;
   duplicate?(): NodeRedisLikeSubscriber;
+  /** `WAIT numberOfReplicas timeout`, for the `replicas` lock option (a plain client has it). */
+  wait?(numberOfReplicas: number, timeout: number): Promise<number>;
 }
 
 /** Options of {@link createNodeRedisRunner}. */
@@ -51,7 +55,12 @@ export interface NodeRedisRunnerOptions {
 }
 
 /** A runner over a node-redis client; `close()` closes only what the adapter opened. */
-export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
+export interface NodeRedisRunner
+  extends ScriptRunner,
+    ReleaseNotifier,
+    DescribedRunner,
+    Partial<ReplicaWaiter>,
+    AsyncDisposable {
   /**
    * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
    * when idle). Waiters then poll. The user's client stays open.
@@ -111,7 +120,45 @@ export function createNodeRedisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
+    describe: () => describeClient(client),
+    ...replicaWaiter(client),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
+ * server that failed. Never includes credentials.
+ */
+function describeClient(client: NodeRedisLikeClient): string {
+  const options = (
+    client as { options?: { url?: unknown; socket?: { host?: unknown; port?: unknown; path?: unknown } } }
+  ).options;
+  const socket = options?.socket;
+  if (typeof socket?.path === 'string') return socket.path;
+  if (typeof socket?.host === 'string' || typeof socket?.port === 'number') {
+    return `${String(socket?.host ?? 'localhost')}:${String(socket?.port ?? 6379)}`;
+  }
+  if (typeof options?.url === 'string') {
+    try {
+      const url = new URL(options.url);
+      return `${url.hostname}:${url.port || '6379'}`;
+    } catch {
+      // fall through
+    }
+  }
+  return 'node-redis client';
+}
+
+/**
+ * `waitForReplicas` (WAIT on the client's connection, so it covers the lock just written), for a
+ * plain client only: a cluster (`createCluster()`, recognised by `getMasters`) would send WAIT to
+ * an arbitrary node.
+ */
+function replicaWaiter(client: NodeRedisLikeClient): Partial<ReplicaWaiter> {
+  const wait = client.wait;
+  const isCluster = typeof (client as { getMasters?: unknown }).getMasters === 'function';
+  if (typeof wait !== 'function' || isCluster) return {};
+  return { waitForReplicas: (count, timeoutMs) => wait.call(client, count, timeoutMs) };
 }
