@@ -43,6 +43,13 @@ export {
   type ResolvedLockOptions,
 } from './options.js';
 export {
+  type ReadWriteAcquireOptions,
+  type ReadWriteHolder,
+  ReadWriteLock,
+  type ReadWriteLockOptions,
+  type ReadWriteLockReport,
+} from './read-write-lock.js';
+export {
   createScriptRunner,
   type EvalFunctions,
   isNoScriptError,

@@ -6,7 +6,7 @@ import { CallChainLocks } from './async-context.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
-import { fencingCounterKey, lockKey } from './keys.js';
+import { fencingCounterKey, lockKey, readWriteLockKey } from './keys.js';
 import { Lock } from './lock.js';
 import { inspectLock, type LockInspection, mutexProtocol } from './mutex.js';
 import {
@@ -16,6 +16,7 @@ import {
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
+import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
 import type { ScriptRunner } from './runner.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
@@ -79,6 +80,8 @@ export class Locker {
   readonly #defaults: LockOptions;
   readonly #hooks: LockHooks;
   readonly #callChain: CallChainLocks | undefined;
+  // Read-write holds by call chain, apart from mutex holds: the names are separate namespaces.
+  #readWriteCallChain: CallChainLocks | undefined;
 
   /**
    * @param runner - runs scripts on Redis; get one from `@lock/ioredis` or `@lock/node-redis`.
@@ -169,6 +172,37 @@ export class Locker {
     checkLockName(name);
     const key = lockKey(this.prefix, name);
     return { name, key, ...(await inspectLock(this.#runner, [key, fencingCounterKey(key)])) };
+  }
+
+  /**
+   * The read-write lock called `name`: many readers or one writer, with writer preference. A
+   * light front object (no Redis call) that hands out read and write holds as {@link Lock}
+   * handles: `acquireRead`/`acquireWrite`, `tryAcquireRead`/`tryAcquireWrite`,
+   * `withRead`/`withWrite`, `createReadLock`/`createWriteLock` and `inspect`. Its keys never
+   * meet those of a mutex of the same name. `options` are defaults for its holds, over the
+   * Locker's.
+   *
+   * @example
+   * ```ts
+   * const catalog = locker.readWriteLock('catalog');
+   * const items = await catalog.withRead(async () => loadCatalog());
+   * await catalog.withWrite(async (lock) => saveCatalog(next, { signal: lock.signal }));
+   * ```
+   * @throws {LockOptionError} for an invalid name or option (`reentrant` and `fair` are
+   *   rejected); nothing is sent to Redis.
+   */
+  readWriteLock(name: string, options?: ReadWriteLockOptions): ReadWriteLock {
+    checkLockName(name);
+    if (this.#callChain !== undefined) this.#readWriteCallChain ??= new CallChainLocks();
+    return new ReadWriteLock({
+      runner: this.#runner,
+      name,
+      key: readWriteLockKey(this.prefix, name),
+      defaults: this.#defaults,
+      hooks: this.#hooks,
+      callChain: this.#readWriteCallChain,
+      options,
+    });
   }
 
   /**
