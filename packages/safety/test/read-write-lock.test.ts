@@ -5,7 +5,7 @@
  * fencing tokens rising, no torn read; and a Redis restart must tell every holder (read or write)
  * that its hold is gone, as for the mutex.
  */
-import { type Lock, Locker, type LockerOptions, LockLostError } from '@lock/core';
+import { Locker, type LockerOptions, LockLostError } from '@lock/core';
 import {
   type ConnectedClient,
   checkReadWriteHistory,
@@ -17,6 +17,7 @@ import {
 } from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { lostReason } from '../src/lost.js';
 import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
 import { spawnWorker, stopWorker, type Worker } from '../workers/harness.js';
@@ -40,15 +41,6 @@ function mostReadersAtOnce(intervals: readonly HoldInterval[]): number {
     most = Math.max(most, current);
   }
   return most;
-}
-
-/** Resolves with the reason once `lock.signal` aborts; the test's own timeout bounds the wait. */
-function lostReason(lock: Lock): Promise<LockLostError> {
-  return new Promise((resolve) => {
-    const done = () => resolve(lock.signal.reason as LockLostError);
-    if (lock.signal.aborted) done();
-    else lock.signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 describe('read-write lock across processes and clients', () => {

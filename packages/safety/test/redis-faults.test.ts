@@ -4,21 +4,13 @@
  * nothing hangs, locks that vanished are reported lost (never silently assumed held), and new
  * acquisitions work once Redis is back (scripts reload through the EVAL fallback).
  */
-import { type Lock, Locker, type LockerOptions, LockLostError } from '@lock/core';
+import { Locker, type LockerOptions, LockLostError } from '@lock/core';
 import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, connectClient } from '../src/clients.js';
+import { lostReason } from '../src/lost.js';
 import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
-
-/** Resolves with the reason once `lock.signal` aborts; the test's own timeout bounds the wait. */
-function lostReason(lock: Lock): Promise<LockLostError> {
-  return new Promise((resolve) => {
-    const done = () => resolve(lock.signal.reason as LockLostError);
-    if (lock.signal.aborted) done();
-    else lock.signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 for (const kind of CLIENT_KINDS) {
   describe(`Redis faults (R3): ${kind}`, () => {
