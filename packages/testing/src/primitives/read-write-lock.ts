@@ -260,6 +260,11 @@ export function describeReadWriteLock(suite: PrimitiveSuiteContext): void {
         expect(ms).toBeLessThan(3_000); // woken by the give-up, not by its 5 s poll
         expect(await waitingWriters(rw)).toBe(0);
         await value.release();
+        // A writer whose retries run out removes its mark in its last attempt itself.
+        await expect(sameLock(rw).acquireWrite({ retryCount: 2, retryDelay: 50 })).rejects.toSatisfy(
+          LockAcquireError.isInstance,
+        );
+        expect(await waitingWriters(rw)).toBe(0);
         await holder.release();
       });
 
