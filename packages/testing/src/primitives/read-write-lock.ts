@@ -152,14 +152,14 @@ export function describeReadWriteLock(suite: PrimitiveSuiteContext): void {
       });
 
       it('keeps read and write holds alive with auto-renewal, and signals expiry without it', async () => {
-        const renewing = rwLock('renew', { ttl: 300, autoRenewal: true });
+        const renewing = rwLock('renew', { ttl: 600, autoRenewal: true });
         const reader = await renewing.acquireRead();
-        await elapse(900);
+        await elapse(1_500);
         expect(reader.signal.aborted).toBe(false);
         expect(await reader.isLockedByMe()).toBe(true);
         await reader.release();
         const writer = await renewing.acquireWrite();
-        await elapse(900);
+        await elapse(1_500);
         expect(writer.signal.aborted).toBe(false);
         expect(await writer.isLockedByMe()).toBe(true);
         await writer.release();
@@ -189,13 +189,33 @@ export function describeReadWriteLock(suite: PrimitiveSuiteContext): void {
         let readsAfterWriter = 0;
         let writerDone = false;
         const holds: Promise<void>[] = [];
-        // A new reader every ~40 ms, each holding 300 ms: 6 or more overlap at every moment.
+        // Resolved once a new reader is refused (a writer's mark is up), or when the stream stops.
+        let letGo = () => {};
+        const refused = new Promise<void>((resolve) => {
+          letGo = resolve;
+        });
+        let successorIn = () => {};
+        // A new reader every ~40 ms, each holding 300 ms and, until a reader is refused, until the
+        // next reader is in: the read holds overlap without a gap, however late the timers fire on a
+        // busy machine. Without writer preference no reader is ever refused, and this never ends.
         const stream = (async () => {
           while (running) {
             const reader = await rw.tryAcquireRead();
-            if (reader !== null) {
+            if (reader === null) {
+              letGo();
+            } else {
               if (writerDone) readsAfterWriter += 1;
-              holds.push(elapse(300).then(() => reader.release().then(() => {})));
+              successorIn();
+              const next = new Promise<void>((resolve) => {
+                successorIn = resolve;
+              });
+              holds.push(
+                (async () => {
+                  await elapse(300);
+                  await Promise.race([next, refused]);
+                  await reader.release();
+                })(),
+              );
             }
             await elapse(40);
           }
@@ -217,6 +237,7 @@ export function describeReadWriteLock(suite: PrimitiveSuiteContext): void {
           await waitFor(async () => readsAfterWriter >= 3, 3_000); // readers go on afterwards
         } finally {
           running = false;
+          letGo();
           await stream;
           await Promise.all(holds);
         }
