@@ -43,6 +43,13 @@ export {
   type LockOptions,
   type ResolvedLockOptions,
 } from './options.js';
+export {
+  type ReadWriteAcquireOptions,
+  type ReadWriteHolder,
+  ReadWriteLock,
+  type ReadWriteLockOptions,
+  type ReadWriteLockReport,
+} from './read-write-lock.js';
 export type { DescribedRunner } from './redlock.js';
 export type { ReplicaAcknowledgement, ReplicaWaiter } from './replicas.js';
 export {

@@ -33,3 +33,22 @@ export function queueDeadlinesKey(key: string): string {
 export function wakeChannelPrefix(key: string): string {
   return `${key}:wake:`;
 }
+
+/**
+ * The read-write lock called `name`: its writer hash. The `:rw` suffix keeps it apart from a
+ * mutex of the same name; its companion keys (`…:rw:readers`, `…:rw:writers-waiting`,
+ * `…:rw:fence`, the `…:rw:released` channel) share its `{name}` hash tag.
+ */
+export function readWriteLockKey(prefix: string, name: string): string {
+  return `${lockKey(prefix, name)}:rw`;
+}
+
+/** A read-write lock's readers: tokens scored by when each read hold expires (server ms). */
+export function readersKey(key: string): string {
+  return `${key}:readers`;
+}
+
+/** A read-write lock's waiting writers: tokens scored by when each one's mark lapses (server ms). */
+export function writersWaitingKey(key: string): string {
+  return `${key}:writers-waiting`;
+}

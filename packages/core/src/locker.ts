@@ -6,7 +6,7 @@ import { CallChainLocks } from './async-context.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
-import { fencingCounterKey, lockKey } from './keys.js';
+import { fencingCounterKey, lockKey, readWriteLockKey } from './keys.js';
 import { Lock } from './lock.js';
 import { inspectLock, type LockInspection, mutexProtocol } from './mutex.js';
 import {
@@ -17,6 +17,7 @@ import {
   resolveLockOptions,
 } from './options.js';
 import type { HoldProtocol } from './protocol.js';
+import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
 import { RedlockProtocol, RedlockServers } from './redlock.js';
 import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
@@ -84,6 +85,8 @@ export class Locker {
   readonly #hooks: LockHooks;
   readonly #callChain: CallChainLocks | undefined;
   readonly #redlock: RedlockServers | undefined;
+  // Read-write holds by call chain, apart from mutex holds: the names are separate namespaces.
+  #readWriteCallChain: CallChainLocks | undefined;
 
   /**
    * @param runner - runs scripts on Redis; get one from `@lock/ioredis` or `@lock/node-redis`.
@@ -199,6 +202,38 @@ export class Locker {
   }
 
   /**
+   * The read-write lock called `name`: many readers or one writer, with writer preference. A
+   * light front object (no Redis call) that hands out read and write holds as {@link Lock}
+   * handles: `acquireRead`/`acquireWrite`, `tryAcquireRead`/`tryAcquireWrite`,
+   * `withRead`/`withWrite`, `createReadLock`/`createWriteLock` and `inspect`. Its keys never
+   * meet those of a mutex of the same name. `options` are defaults for its holds, over the
+   * Locker's.
+   *
+   * @example
+   * ```ts
+   * const catalog = locker.readWriteLock('catalog');
+   * const items = await catalog.withRead(async () => loadCatalog());
+   * await catalog.withWrite(async (lock) => saveCatalog(next, { signal: lock.signal }));
+   * ```
+   * @throws {LockOptionError} for an invalid name or option (`reentrant`, `fair` and `replicas`
+   *   are rejected), or on a Redlock `Locker`; nothing is sent to Redis.
+   */
+  readWriteLock(name: string, options?: ReadWriteLockOptions): ReadWriteLock {
+    checkLockName(name);
+    this.#refuseRedlock('read-write locks');
+    if (this.#callChain !== undefined) this.#readWriteCallChain ??= new CallChainLocks();
+    return new ReadWriteLock({
+      runner: this.#runner,
+      name,
+      key: readWriteLockKey(this.prefix, name),
+      defaults: this.#defaults,
+      hooks: this.#hooks,
+      callChain: this.#readWriteCallChain,
+      options,
+    });
+  }
+
+  /**
    * Wraps a function so that every call runs under a lock, like {@link Locker.withLock}. Works as
    * a plain wrapper and as a TypeScript method decorator.
    *
@@ -260,6 +295,16 @@ export class Locker {
         throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName, ...outcome });
       };
     };
+  }
+
+  /** Primitives other than the mutex need one server: their holders are counted in one place. */
+  #refuseRedlock(primitive: string): void {
+    if (this.#redlock !== undefined) {
+      throw new LockOptionError(
+        'runner',
+        `${primitive} need one Redis (or one Cluster); a Locker over several servers (Redlock) offers the mutex only.`,
+      );
+    }
   }
 
   /**

@@ -361,7 +361,8 @@ function checkKnownKeys(options: object, allowed: readonly string[]): void {
   }
 }
 
-function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
+/** `options` without the entries set to `undefined`, so that spreading it keeps earlier values. */
+export function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
   if (options === undefined) return {};
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -24,11 +24,13 @@ export {
 } from './fault-proxy.js';
 export {
   checkHistory,
+  checkReadWriteHistory,
   type FencingViolation,
   HistoryRecorder,
   type HistoryRecorderOptions,
   type HistoryReport,
   type HoldInterval,
+  type HoldMode,
   monotonicMicros,
   type OpenHold,
   type Overlap,
