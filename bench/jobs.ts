@@ -20,6 +20,7 @@ export type ScenarioId = (typeof SCENARIO_IDS)[number];
 export const SUBJECT_IDS = [
   'lock-ioredis',
   'lock-node-redis',
+  'lock-fair-ioredis',
   'floor-ioredis',
   'floor-node-redis',
   'redlock4',

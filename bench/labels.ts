@@ -9,7 +9,7 @@ export function subjectLabel(id: SubjectId, versions: Readonly<Record<string, st
   const clientName = `${info.client} ${clientVersion}`;
   switch (info.role) {
     case 'lock':
-      return `@lock + ${clientName}`;
+      return `${info.label.replace(/ \+ .*$/, '')} + ${clientName}`;
     case 'floor':
       return `raw floor (${clientName})`;
     case 'peer':

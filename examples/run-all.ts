@@ -26,6 +26,8 @@ import * as lockConflict from './15-lock-conflict.js';
 import * as manualExtend from './16-manual-extend.js';
 import * as lostLock from './17-lost-lock.js';
 import * as fencing from './18-fencing.js';
+import * as readWriteLock from './20-read-write-lock.js';
+import * as fairLock from './21-fair-lock.js';
 import { type Example, runExample, warnIfStillRunning, withRedis } from './shared.js';
 
 const EXAMPLES: readonly Example[] = [
@@ -47,6 +49,8 @@ const EXAMPLES: readonly Example[] = [
   manualExtend,
   lostLock,
   fencing,
+  readWriteLock,
+  fairLock,
 ];
 
 const started = performance.now();

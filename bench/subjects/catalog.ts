@@ -43,6 +43,17 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     unavailable: { quorum: 'not available: @lock has no Redlock yet (spec B4)' },
   },
   {
+    id: 'lock-fair-ioredis',
+    label: '@lock fair + ioredis',
+    packageName: '@lock/core',
+    client: 'ioredis',
+    role: 'lock',
+    unavailable: {
+      quorum: 'not available: @lock has no Redlock yet (spec B4)',
+      'many-held': 'renewal is the same script as the plain lock',
+    },
+  },
+  {
     id: 'floor-ioredis',
     label: 'raw floor (ioredis)',
     packageName: 'ioredis',

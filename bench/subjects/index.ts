@@ -8,6 +8,7 @@ import type { Subject } from './types.js';
 export const IMPLEMENTATIONS: Readonly<Record<SubjectId, () => Promise<Subject>>> = {
   'lock-ioredis': async () => (await import('./lock-ioredis.js')).lockOverIoredis,
   'lock-node-redis': async () => (await import('./lock-node-redis.js')).lockOverNodeRedis,
+  'lock-fair-ioredis': async () => (await import('./lock-ioredis.js')).fairLockOverIoredis,
   'floor-ioredis': async () => (await import('./floor-ioredis.js')).floorOverIoredis,
   'floor-node-redis': async () => (await import('./floor-node-redis.js')).floorOverNodeRedis,
   redlock4: async () => (await import('./redlock4.js')).redlock4,

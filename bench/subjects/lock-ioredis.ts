@@ -1,10 +1,10 @@
-/** @lock over ioredis (`createIoredisRunner`). */
+/** @lock over ioredis (`createIoredisRunner`), plain and fair. */
 import { createIoredisRunner } from '@lock/ioredis';
 import { closeIoredis, openIoredis } from './ioredis-client.js';
-import { lockSubject } from './lock-subject.js';
+import { type Connection, lockSubject } from './lock-subject.js';
 import type { Subject } from './types.js';
 
-export const lockOverIoredis: Subject = lockSubject(async (url) => {
+async function connectIoredis(url: string): Promise<Connection> {
   const client = await openIoredis(url);
   const runner = createIoredisRunner(client);
   return {
@@ -14,4 +14,9 @@ export const lockOverIoredis: Subject = lockSubject(async (url) => {
       await closeIoredis(client);
     },
   };
-});
+}
+
+export const lockOverIoredis: Subject = lockSubject(connectIoredis);
+
+/** The fair lock (`fair: true`): arrival order, wake-one hand-off. */
+export const fairLockOverIoredis: Subject = lockSubject(connectIoredis, { fair: true });

@@ -30,11 +30,11 @@ function policyOptions(policy: RetryPolicy): LockOptions {
   }
 }
 
-export function lockSubject(connect: Connect): Subject {
+export function lockSubject(connect: Connect, extraOptions: LockOptions = {}): Subject {
   return {
     async connect(url, policy): Promise<LockClient> {
       const connection = await connect(url);
-      const locker = new Locker(connection.runner, policyOptions(policy));
+      const locker = new Locker(connection.runner, { ...policyOptions(policy), ...extraOptions });
       return {
         async acquire(key) {
           if (policy === 'once') return locker.tryAcquire(key);

@@ -150,6 +150,19 @@ export class LockMisuseError extends LockError {
   }
 }
 
+/**
+ * One server of a Redlock `Locker` (several independent servers) that failed during an operation,
+ * as listed in {@link LockRedisError.failures}.
+ */
+export interface RedisServerFailure {
+  /** The server's position in the array of runners given to the `Locker`. */
+  readonly index: number;
+  /** The runner's own description (e.g. `127.0.0.1:6380`), when its adapter offers one. */
+  readonly server: string | undefined;
+  /** What the client reported. */
+  readonly error: unknown;
+}
+
 /** Redis, or the client in front of it, failed. The original error is the `cause`. */
 export class LockRedisError extends LockError {
   static override readonly errorName: string = 'LockRedisError';
@@ -158,10 +171,32 @@ export class LockRedisError extends LockError {
 
   /** The name of the Lua script that was being run. */
   readonly script: string;
+  /**
+   * Redlock only (a `Locker` over several servers): the servers that failed when too few answered
+   * to reach a quorum, in index order. The message lists them too; `cause` is an `AggregateError`
+   * of their errors. `undefined` for a single server.
+   */
+  readonly failures: readonly RedisServerFailure[] | undefined;
 
-  constructor(script: string, cause: unknown) {
+  constructor(
+    script: string,
+    cause: unknown,
+    quorum?: { readonly failures: readonly RedisServerFailure[]; readonly servers: number },
+  ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    super('REDIS_ERROR', `Redis failed while running "${script}": ${detail}`, { cause });
+    const message =
+      quorum === undefined
+        ? `Redis failed while running "${script}": ${detail}`
+        : `Redis failed while running "${script}" on ${quorum.failures.length} of ${quorum.servers} servers, ` +
+          `so no majority (${Math.floor(quorum.servers / 2) + 1}) could be reached: ` +
+          quorum.failures.map(describeFailure).join('; ');
+    super('REDIS_ERROR', message, { cause });
     this.script = script;
+    this.failures = quorum?.failures;
   }
+}
+
+function describeFailure({ index, server, error }: RedisServerFailure): string {
+  const detail = error instanceof Error ? error.message : String(error);
+  return `server ${index}${server === undefined ? '' : ` (${server})`}: ${detail}`;
 }

@@ -13,16 +13,11 @@ export {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
+  type RedisServerFailure,
 } from './errors.js';
 export type { LockHooks } from './hooks.js';
 export { lockKey } from './keys.js';
-export {
-  type AcquireCallOptions,
-  type ExtendOptions,
-  Lock,
-  type LockInspection,
-  type LockState,
-} from './lock.js';
+export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './lock.js';
 export {
   type AcquireOptions,
   type LockedName,
@@ -31,6 +26,7 @@ export {
   Locker,
   type LockReport,
 } from './locker.js';
+export type { LockInspection } from './mutex.js';
 export {
   createReleaseNotifier,
   type ManagedReleaseNotifier,
@@ -48,6 +44,15 @@ export {
   type ResolvedLockOptions,
 } from './options.js';
 export {
+  type ReadWriteAcquireOptions,
+  type ReadWriteHolder,
+  ReadWriteLock,
+  type ReadWriteLockOptions,
+  type ReadWriteLockReport,
+} from './read-write-lock.js';
+export type { DescribedRunner } from './redlock.js';
+export type { ReplicaAcknowledgement, ReplicaWaiter } from './replicas.js';
+export {
   createScriptRunner,
   type EvalFunctions,
   isNoScriptError,
@@ -55,4 +60,4 @@ export {
   type ScriptArg,
   type ScriptRunner,
 } from './runner.js';
-export { ALL_SCRIPTS } from './scripts.js';
+export { ALL_SCRIPTS } from './scripts/index.js';

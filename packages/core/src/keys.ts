@@ -18,3 +18,37 @@ export function fencingCounterKey(key: string): string {
 export function releaseChannel(key: string): string {
   return `${key}:released`;
 }
+
+/** The fair lock's queue of waiting tokens, scored by arrival. */
+export function queueKey(key: string): string {
+  return `${key}:queue`;
+}
+
+/** The fair lock's queue deadlines: waiting tokens scored by when their place lapses (server ms). */
+export function queueDeadlinesKey(key: string): string {
+  return `${key}:queue-deadlines`;
+}
+
+/** The prefix of a fair-lock waiter's own wake channel; the waiter's token follows it. */
+export function wakeChannelPrefix(key: string): string {
+  return `${key}:wake:`;
+}
+
+/**
+ * The read-write lock called `name`: its writer hash. The `:rw` suffix keeps it apart from a
+ * mutex of the same name; its companion keys (`…:rw:readers`, `…:rw:writers-waiting`,
+ * `…:rw:fence`, the `…:rw:released` channel) share its `{name}` hash tag.
+ */
+export function readWriteLockKey(prefix: string, name: string): string {
+  return `${lockKey(prefix, name)}:rw`;
+}
+
+/** A read-write lock's readers: tokens scored by when each read hold expires (server ms). */
+export function readersKey(key: string): string {
+  return `${key}:readers`;
+}
+
+/** A read-write lock's waiting writers: tokens scored by when each one's mark lapses (server ms). */
+export function writersWaitingKey(key: string): string {
+  return `${key}:writers-waiting`;
+}

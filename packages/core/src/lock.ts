@@ -10,12 +10,11 @@ import { nanoid } from 'nanoid';
 import { monotonicNow } from './clock.js';
 import { LockLostError, type LockLostReason, LockMisuseError, LockRedisError } from './errors.js';
 import { callHook, type LockHooks } from './hooks.js';
-import { fencingCounterKey, releaseChannel } from './keys.js';
 import { hasReleaseNotifier } from './notifications.js';
 import { checkPositiveInteger, checkSignal, type ResolvedLockOptions } from './options.js';
+import type { HoldProtocol, HoldStatus } from './protocol.js';
 import { Lease, type RenewalResult } from './renewal.js';
-import type { LuaScript, ScriptArg, ScriptRunner } from './runner.js';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './scripts.js';
+import type { ScriptRunner } from './runner.js';
 import { type WaitOutcome, waitForLock } from './wait.js';
 
 /** Per-call options of {@link Lock.acquire}. */
@@ -43,9 +42,14 @@ export interface LockContext {
   readonly key: string;
   readonly options: ResolvedLockOptions;
   readonly hooks: LockHooks;
+  /** The Redis side of the hold: mutex, fair mutex, semaphore permit, read or write hold. */
+  readonly protocol: HoldProtocol;
 }
 
-/** A distributed lock handle. See the module comment for its life cycle. */
+/**
+ * A distributed lock handle. See the module comment for its life cycle. Semaphore permits and
+ * read/write holds are `Lock` handles too: only what they take in Redis differs.
+ */
 export class Lock implements AsyncDisposable {
   /** The lock's name, as given to the Locker (without prefix). */
   readonly name: string;
@@ -58,7 +62,7 @@ export class Lock implements AsyncDisposable {
 
   readonly #runner: ScriptRunner;
   readonly #hooks: LockHooks;
-  readonly #keys: readonly [lock: string, fencingCounter: string];
+  readonly #protocol: HoldProtocol;
   // Made on first read of `signal`: most holds end in a plain release nobody listens for, and an
   // AbortController plus an error with a stack per lock was the largest cost of a fast lock.
   #lifetime: AbortController | undefined;
@@ -66,6 +70,9 @@ export class Lock implements AsyncDisposable {
   #state: LockState = 'unlocked';
   #holdCount = 0;
   #fencingToken: number | undefined;
+  // The last attempt left this token waiting in a queue in Redis (fair lock): giving up must
+  // leave it, or the waiters behind it would wait for the place to lapse.
+  #queued = false;
   #lease: Lease | undefined;
   // Clean-up of an abandoned or failed acquire (its in-flight attempt, then a release with this
   // handle's token). A new acquire on this handle waits for it, or the late release could delete
@@ -76,9 +83,9 @@ export class Lock implements AsyncDisposable {
   constructor(context: LockContext) {
     this.#runner = context.runner;
     this.#hooks = context.hooks;
+    this.#protocol = context.protocol;
     this.name = context.name;
     this.key = context.key;
-    this.#keys = [context.key, fencingCounterKey(context.key)];
     this.options = context.options;
   }
 
@@ -159,17 +166,18 @@ export class Lock implements AsyncDisposable {
         lockName: this.name,
         options: this.options,
         signal: callOptions.signal,
-        attempt: async () => {
+        attempt: async (mayRetry) => {
           sentAt = monotonicNow();
-          return this.#attemptAcquire(1);
+          return this.#attemptAcquire(1, mayRetry);
         },
         onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
         subscribeToReleases: hasReleaseNotifier(runner)
-          ? (listener) => runner.subscribe(releaseChannel(this.key), listener)
+          ? (listener) => runner.subscribe(this.#protocol.wakeChannel(this.token), listener)
           : undefined,
       });
       if (!outcome.acquired) {
         this.#state = 'unlocked';
+        if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
         return outcome;
       }
     } catch (error) {
@@ -177,6 +185,7 @@ export class Lock implements AsyncDisposable {
       // A failed call may still have taken the lock in Redis (the reply was lost); the token makes
       // this cleanup safe, and the ttl bounds the lock if the cleanup cannot get through either.
       if (LockRedisError.isInstance(error)) this.#releaseInBackground(Promise.resolve(true));
+      else if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
       throw error;
     }
     this.#holdCount = 1;
@@ -231,18 +240,17 @@ export class Lock implements AsyncDisposable {
 
   /** True when anyone (this handle or another) holds the lock right now. */
   async isLockedByAnyone(): Promise<boolean> {
-    return (await this.#inspect()).owner !== null;
+    return (await this.#status()).heldByAnyone;
   }
 
   /** True when this handle holds the lock right now, according to Redis. */
   async isLockedByMe(): Promise<boolean> {
-    return (await this.#inspect()).owner === this.token;
+    return (await this.#status()).remainingForToken > 0;
   }
 
   /** Milliseconds until this handle's lock expires in Redis, or 0 when this handle does not hold it. */
   async remainingTime(): Promise<number> {
-    const { owner, ttl } = await this.#inspect();
-    return owner === this.token ? ttl : 0;
+    return (await this.#status()).remainingForToken;
   }
 
   /**
@@ -266,7 +274,7 @@ export class Lock implements AsyncDisposable {
     }
     const sentAt = monotonicNow();
     const target = this.#holdCount + 1;
-    const entered = await this.#attemptAcquire(target);
+    const entered = await this.#attemptAcquire(target, false);
     if (this.#state !== 'held') {
       // The hold ended locally (deadline passed) while the re-entry was in flight: the handle is
       // spent, so give back whatever the re-entry refreshed.
@@ -347,32 +355,35 @@ export class Lock implements AsyncDisposable {
     }
   }
 
-  async #attemptAcquire(targetCount: number): Promise<boolean> {
+  async #attemptAcquire(holdCount: number, mayQueue: boolean): Promise<boolean> {
     const { ttl, fencing } = this.options;
-    const reply = await this.#run(ACQUIRE_SCRIPT, [this.token, ttl, targetCount, fencing ? 1 : 0]);
-    if (!Array.isArray(reply) || Number(reply[0]) !== 1) return false;
-    const fencingToken = Number(reply[2]);
-    this.#fencingToken = fencingToken > 0 ? fencingToken : undefined;
-    return true;
+    const reply = await this.#protocol.acquire({ token: this.token, ttl, holdCount, fencing, mayQueue });
+    this.#queued = reply.queued;
+    if (reply.acquired) this.#fencingToken = reply.fencingToken;
+    return reply.acquired;
   }
 
-  async #sendRelease(targetCount: number): Promise<number> {
-    return Number(await this.#run(RELEASE_SCRIPT, [this.token, targetCount, releaseChannel(this.key)]));
+  #sendRelease(holdCount: number): Promise<number> {
+    this.#queued = false;
+    return this.#protocol.release(this.token, holdCount);
   }
 
-  /** Once `attempt` settles, releases what it may have taken; never rejects. */
+  /**
+   * Once `attempt` settles, releases what it may have taken, and leaves the queue it may have
+   * joined; never rejects.
+   */
   #releaseInBackground(attempt: Promise<boolean>): void {
     const previous = this.#cleanup;
     this.#cleanup = (async () => {
       await previous;
-      if (await attempt.catch(() => true)) await this.#sendRelease(0);
+      if ((await attempt.catch(() => true)) || this.#queued) await this.#sendRelease(0);
     })().catch(() => {
       // Unreachable Redis: the lock, if it was taken at all, expires within its ttl.
     });
   }
 
   async #extendInRedis(ms: number, replace: boolean): Promise<RenewalResult> {
-    const reply = Number(await this.#run(EXTEND_SCRIPT, [this.token, ms, replace ? 1 : 0]));
+    const reply = await this.#protocol.extend(this.token, ms, replace);
     if (reply === -1) {
       // Gone before our own deadline: deleted, flushed or failed over, not expired.
       const stillValid = this.#lease !== undefined && monotonicNow() < this.#lease.validUntil;
@@ -382,58 +393,7 @@ export class Lock implements AsyncDisposable {
     return { held: true, ttl: reply };
   }
 
-  async #inspect(): Promise<{ owner: string | null; ttl: number }> {
-    const { owner, remaining } = await inspectLock(this.#runner, this.#keys);
-    return { owner, ttl: remaining };
+  #status(): Promise<HoldStatus> {
+    return this.#protocol.status(this.token);
   }
-
-  #run(script: LuaScript, args: readonly ScriptArg[]): Promise<unknown> {
-    return runScript(this.#runner, script, this.#keys, args);
-  }
-}
-
-/** Runs a script, turning any failure into a {@link LockRedisError}. */
-async function runScript(
-  runner: ScriptRunner,
-  script: LuaScript,
-  keys: readonly string[],
-  args: readonly ScriptArg[],
-): Promise<unknown> {
-  try {
-    return await runner.run(script, keys, args);
-  } catch (error) {
-    throw new LockRedisError(script.name, error);
-  }
-}
-
-/** What Redis shows about one lock, for operators. */
-export interface LockInspection {
-  /** The holder's owner token, or `null` when the lock is free. */
-  readonly owner: string | null;
-  /** Milliseconds until the lock expires; 0 when it is free. */
-  readonly remaining: number;
-  /** How many times the holder has entered it (0 when free). */
-  readonly holdCount: number;
-  /** The current holder's fencing token, or `null` (free, or held without fencing). */
-  readonly fencingToken: number | null;
-  /** The highest fencing token ever minted for this name, or `null` if none was. */
-  readonly lastFencingToken: number | null;
-}
-
-/** Reads one lock's state in one round trip. @internal */
-export async function inspectLock(
-  runner: ScriptRunner,
-  keys: readonly [lock: string, fencingCounter: string],
-): Promise<LockInspection> {
-  const reply = await runScript(runner, INSPECT_SCRIPT, keys, []);
-  const [owner, pttl, count, fence, lastFence] = Array.isArray(reply) ? reply : [];
-  const positiveOrNull = (value: unknown) => (Number(value) > 0 ? Number(value) : null);
-  const held = typeof owner === 'string';
-  return {
-    owner: held ? owner : null,
-    remaining: held ? Math.max(0, Number(pttl)) : 0,
-    holdCount: held ? Number(count) : 0,
-    fencingToken: held ? positiveOrNull(fence) : null,
-    lastFencingToken: positiveOrNull(lastFence),
-  };
 }

@@ -4,9 +4,11 @@
  */
 import { CallChainLocks } from './async-context.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
+import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
-import { fencingCounterKey, lockKey } from './keys.js';
-import { inspectLock, Lock, type LockInspection } from './lock.js';
+import { fencingCounterKey, lockKey, readWriteLockKey } from './keys.js';
+import { Lock } from './lock.js';
+import { inspectLock, type LockInspection, mutexProtocol } from './mutex.js';
 import {
   checkLockName,
   type LockerOptions,
@@ -14,8 +16,11 @@ import {
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
+import type { HoldProtocol } from './protocol.js';
+import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
+import { RedlockProtocol, RedlockServers } from './redlock.js';
+import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
-import type { WaitOutcome } from './wait.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
 export interface AcquireOptions extends LockOptions {
@@ -61,7 +66,8 @@ export type LockedWrapper<MayResolveUndefined extends boolean> = <This, Args ext
 ) => Promise<Awaited<Result> | (MayResolveUndefined extends true ? undefined : never)>;
 
 /**
- * Hands out distributed locks over one {@link ScriptRunner}.
+ * Hands out distributed locks over one {@link ScriptRunner}, or, given an array of runners on
+ * independent servers, Redlock locks held by a majority of them (see the constructor).
  *
  * @example
  * ```ts
@@ -78,18 +84,27 @@ export class Locker {
   readonly #defaults: LockOptions;
   readonly #hooks: LockHooks;
   readonly #callChain: CallChainLocks | undefined;
+  readonly #redlock: RedlockServers | undefined;
+  // Read-write holds by call chain, apart from mutex holds: the names are separate namespaces.
+  #readWriteCallChain: CallChainLocks | undefined;
 
   /**
    * @param runner - runs scripts on Redis; get one from `@lock/ioredis` or `@lock/node-redis`.
+   *   An array of runners on N independent servers (N = 3 or 5; a primary and its replicas do not
+   *   count as independent) makes a Redlock `Locker`: each lock is held when a majority
+   *   (`⌊N/2⌋ + 1`) of the servers hold it, with time left after the round trip. Redlock locks
+   *   have no fencing token and cannot be fair. An array of one runner is that runner.
    * @param options - the prefix and default options of every lock from this Locker.
-   * @throws {LockOptionError} when an option is invalid.
+   * @throws {LockOptionError} when an option is invalid, or the runners are not distinct
+   *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`.
    */
-  constructor(runner: ScriptRunner, options: LockerOptions = {}) {
-    if (typeof runner !== 'object' || runner === null || typeof runner.run !== 'function') {
-      throw new LockOptionError('runner', 'expected a ScriptRunner (an object with a run() method).');
-    }
+  constructor(runner: ScriptRunner | readonly ScriptRunner[], options: LockerOptions = {}) {
+    const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
+    checkRunners(runners);
     const resolved = resolveLockerOptions(options);
-    this.#runner = runner;
+    if (runners.length > 1) checkRedlockOptions(resolved.lockDefaults);
+    this.#redlock = runners.length > 1 ? new RedlockServers(runners) : undefined;
+    this.#runner = this.#redlock?.notifier ?? (runners[0] as ScriptRunner);
     this.prefix = resolved.prefix;
     this.#defaults = resolved.lockDefaults;
     this.#hooks = resolved.hooks;
@@ -102,13 +117,27 @@ export class Locker {
    */
   createLock(name: string, options?: LockOptions): Lock {
     checkLockName(name);
-    return new Lock({
-      runner: this.#runner,
-      name,
-      key: lockKey(this.prefix, name),
-      options: resolveLockOptions(this.#defaults, options),
-      hooks: this.#hooks,
-    });
+    const key = lockKey(this.prefix, name);
+    const redlock = this.#redlock;
+    if (redlock !== undefined && options !== undefined) checkRedlockOptions(options);
+    const resolved = resolveLockOptions(
+      this.#defaults,
+      redlock === undefined ? options : { ...options, fencing: false },
+    );
+    let protocol: HoldProtocol =
+      redlock === undefined ? mutexProtocol(this.#runner, key, resolved) : new RedlockProtocol(redlock, key);
+    if (resolved.replicas !== undefined) {
+      if (redlock !== undefined || !hasReplicaWaiter(this.#runner)) {
+        throw new LockOptionError(
+          'replicas',
+          redlock === undefined
+            ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
+            : 'waiting for replicas is for one primary, not for several servers (Redlock).',
+        );
+      }
+      protocol = new ReplicatedProtocol(protocol, this.#runner, resolved.replicas);
+    }
+    return new Lock({ runner: this.#runner, name, key, options: resolved, hooks: this.#hooks, protocol });
   }
 
   /**
@@ -125,10 +154,7 @@ export class Locker {
    * @throws {LockOptionError} for an invalid name or option.
    */
   async acquire(name: string, options?: AcquireOptions): Promise<Lock> {
-    const lock = this.createLock(name, withoutSignal(options));
-    const outcome = await lock.acquireWithOutcome({ signal: options?.signal });
-    if (outcome.acquired) return lock;
-    throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: name, ...outcome });
+    return acquireOrThrow(this.createLock(name, withoutSignal(options)), options?.signal);
   }
 
   /**
@@ -161,13 +187,50 @@ export class Locker {
 
   /**
    * What Redis shows about the lock called `name`: holder, remaining time, re-entry count and
-   * fencing tokens, in one round trip. For operators and dashboards.
-   * @throws {LockRedisError} when Redis fails.
+   * fencing tokens, in one round trip. For operators and dashboards. On a Redlock `Locker`
+   * (several servers): the owner a majority shows, the time until fewer than a majority still hold
+   * it, and `null` fencing tokens.
+   * @throws {LockRedisError} when Redis fails (Redlock: when the failed servers could change the
+   *   answer; `failures` lists them).
    */
   async inspect(name: string): Promise<LockReport> {
     checkLockName(name);
     const key = lockKey(this.prefix, name);
-    return { name, key, ...(await inspectLock(this.#runner, [key, fencingCounterKey(key)])) };
+    const keys = [key, fencingCounterKey(key)] as const;
+    const inspection = this.#redlock?.inspect(keys) ?? inspectLock(this.#runner, keys);
+    return { name, key, ...(await inspection) };
+  }
+
+  /**
+   * The read-write lock called `name`: many readers or one writer, with writer preference. A
+   * light front object (no Redis call) that hands out read and write holds as {@link Lock}
+   * handles: `acquireRead`/`acquireWrite`, `tryAcquireRead`/`tryAcquireWrite`,
+   * `withRead`/`withWrite`, `createReadLock`/`createWriteLock` and `inspect`. Its keys never
+   * meet those of a mutex of the same name. `options` are defaults for its holds, over the
+   * Locker's.
+   *
+   * @example
+   * ```ts
+   * const catalog = locker.readWriteLock('catalog');
+   * const items = await catalog.withRead(async () => loadCatalog());
+   * await catalog.withWrite(async (lock) => saveCatalog(next, { signal: lock.signal }));
+   * ```
+   * @throws {LockOptionError} for an invalid name or option (`reentrant`, `fair` and `replicas`
+   *   are rejected), or on a Redlock `Locker`; nothing is sent to Redis.
+   */
+  readWriteLock(name: string, options?: ReadWriteLockOptions): ReadWriteLock {
+    checkLockName(name);
+    this.#refuseRedlock('read-write locks');
+    if (this.#callChain !== undefined) this.#readWriteCallChain ??= new CallChainLocks();
+    return new ReadWriteLock({
+      runner: this.#runner,
+      name,
+      key: readWriteLockKey(this.prefix, name),
+      defaults: this.#defaults,
+      hooks: this.#hooks,
+      callChain: this.#readWriteCallChain,
+      options,
+    });
   }
 
   /**
@@ -234,6 +297,16 @@ export class Locker {
     };
   }
 
+  /** Primitives other than the mutex need one server: their holders are counted in one place. */
+  #refuseRedlock(primitive: string): void {
+    if (this.#redlock !== undefined) {
+      throw new LockOptionError(
+        'runner',
+        `${primitive} need one Redis (or one Cluster); a Locker over several servers (Redlock) offers the mutex only.`,
+      );
+    }
+  }
+
   /**
    * The core of `withLock` and `locked()`: runs `fn` under the lock, or reports that the lock could
    * not be had (kept apart from `fn`'s own errors, which are rethrown as they are).
@@ -242,7 +315,7 @@ export class Locker {
     name: string,
     fn: (lock: Lock) => T,
     options: AcquireOptions | undefined,
-  ): Promise<{ acquired: true; value: Awaited<T> } | (WaitOutcome & { acquired: false })> {
+  ): Promise<HeldRun<T>> {
     if (typeof fn !== 'function') {
       throw new LockOptionError('fn', 'withLock(name, fn, options?) needs a function to run.');
     }
@@ -253,26 +326,41 @@ export class Locker {
       return { acquired: true, value: await fn(outer) };
     }
     const lock = this.createLock(name, withoutSignal(options));
-    const outcome = await lock.acquireWithOutcome({ signal: options?.signal });
-    if (!outcome.acquired) return { ...outcome, acquired: false };
-    let value: Awaited<T>;
-    try {
-      value = await (this.#callChain === undefined
-        ? fn(lock)
-        : this.#callChain.runHolding(lock, () => fn(lock)));
-    } catch (error) {
-      // The callback's error is what the caller needs; a failed release only means the lock
-      // expires within its ttl, which its signal and the onLost hook report.
-      await lock.releaseIfHeld().catch(() => {});
-      throw error;
-    }
-    await lock.releaseIfHeld();
-    return { acquired: true, value };
+    const callChain = this.#callChain;
+    return runWhileHeld(
+      lock,
+      fn,
+      options?.signal,
+      callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
+    );
   }
 }
 
-function withoutSignal(options: AcquireOptions | undefined): LockOptions | undefined {
-  if (options === undefined) return undefined;
-  const { signal: _signal, ...lockOptions } = options;
-  return lockOptions;
+function checkRunners(runners: readonly ScriptRunner[]): void {
+  if (runners.length === 0) throw new LockOptionError('runner', 'expected at least one ScriptRunner.');
+  for (const runner of runners) {
+    if (typeof runner !== 'object' || runner === null || typeof runner.run !== 'function') {
+      throw new LockOptionError('runner', 'expected a ScriptRunner (an object with a run() method).');
+    }
+  }
+  if (new Set(runners).size !== runners.length) {
+    throw new LockOptionError('runner', 'the same runner appears twice: Redlock needs independent servers.');
+  }
+}
+
+/** Options a Redlock lock (several servers) cannot honour. */
+function checkRedlockOptions(options: LockOptions): void {
+  if (options.fair === true) {
+    throw new LockOptionError(
+      'fair',
+      'a fair lock needs one queue, which independent servers cannot share; use one server for fair locks.',
+    );
+  }
+  if (options.fencing === true) {
+    throw new LockOptionError(
+      'fencing',
+      'counters on independent servers cannot give a token that strictly increases across holds; ' +
+        'Redlock locks have no fencing token (leave fencing unset).',
+    );
+  }
 }

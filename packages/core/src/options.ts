@@ -5,6 +5,7 @@
  */
 import { LockOptionError } from './errors.js';
 import type { LockHooks } from './hooks.js';
+import type { ReplicaAcknowledgement } from './replicas.js';
 
 /** How the wait between two acquire attempts grows. */
 export type BackoffStrategy = 'fixed' | 'exponential';
@@ -76,6 +77,25 @@ export interface LockOptions {
    * @default true
    */
   fencing?: boolean;
+  /**
+   * Serve waiters in arrival order: a free lock goes to the longest-waiting client, and a release
+   * wakes only that one (no thundering herd, no barging by the releaser). Waiters queue in Redis;
+   * a waiter that crashes or gives up leaves the queue at once or after `2 × (longest retry sleep)
+   * + 1 s`. Every client locking a name must use the same setting: a non-fair acquire ignores the
+   * queue (mutual exclusion still holds).
+   * @default false
+   */
+  fair?: boolean;
+  /**
+   * After acquiring, and after each extend or renewal, send `WAIT count timeout` and require
+   * `count` replicas of the primary to acknowledge the lock within `timeout` ms. An acquire they
+   * did not acknowledge in time is released and counts as not acquired; an extend or renewal they
+   * did not acknowledge rejects with a `LockRedisError` (renewal retries until the lock's
+   * deadline). Best effort, as Redis documents WAIT. Needs a runner that can wait for replicas
+   * (both adapters on a plain client); not with several runners (Redlock).
+   * @default undefined (no waiting)
+   */
+  replicas?: ReplicaAcknowledgement;
 }
 
 /** Options of a `Locker`: lock defaults plus settings of the Locker itself. */
@@ -109,6 +129,8 @@ export interface ResolvedLockOptions {
   readonly renewalInterval: number;
   readonly reentrant: boolean;
   readonly fencing: boolean;
+  readonly fair: boolean;
+  readonly replicas: ReplicaAcknowledgement | undefined;
 }
 
 /** The fixed defaults. Defaults derived from other options are computed in `resolveLockOptions`. */
@@ -122,6 +144,7 @@ export const DEFAULTS = Object.freeze({
   autoRenewal: false,
   reentrant: false,
   fencing: true,
+  fair: false,
 });
 
 const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
@@ -136,6 +159,8 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
   'renewalInterval',
   'reentrant',
   'fencing',
+  'fair',
+  'replicas',
 ];
 
 /**
@@ -186,6 +211,8 @@ export function resolveLockOptions(
   checkBoolean('reentrant', reentrant);
   const fencing = merged.fencing ?? DEFAULTS.fencing;
   checkBoolean('fencing', fencing);
+  const fair = merged.fair ?? DEFAULTS.fair;
+  checkBoolean('fair', fair);
 
   const renewalInterval = merged.renewalInterval ?? Math.max(1, Math.floor(ttl / 3));
   checkPositiveInteger('renewalInterval', renewalInterval);
@@ -195,6 +222,8 @@ export function resolveLockOptions(
       `must be below ttl (${ttl} ms) so the lock is renewed before it expires, got ${renewalInterval}.`,
     );
   }
+
+  const replicas = checkReplicas(merged.replicas);
 
   return Object.freeze({
     ttl,
@@ -208,6 +237,8 @@ export function resolveLockOptions(
     renewalInterval,
     reentrant,
     fencing,
+    fair,
+    replicas,
   });
 }
 
@@ -285,6 +316,20 @@ export function checkPositiveInteger(option: string, value: unknown): asserts va
   }
 }
 
+function checkReplicas(value: unknown): ReplicaAcknowledgement | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) {
+    throw new LockOptionError('replicas', `expected { count, timeout }, got ${describe(value)}.`);
+  }
+  checkKnownKeys(value, ['count', 'timeout']);
+  const { count, timeout } = value as Partial<ReplicaAcknowledgement>;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count <= 0) {
+    throw new LockOptionError('replicas', `count must be a positive integer, got ${describe(count)}.`);
+  }
+  checkPositiveInteger('replicas', timeout);
+  return Object.freeze({ count, timeout });
+}
+
 function checkDuration(option: string, value: unknown, { allowInfinity = false } = {}): void {
   const ok =
     typeof value === 'number' &&
@@ -316,7 +361,8 @@ function checkKnownKeys(options: object, allowed: readonly string[]): void {
   }
 }
 
-function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
+/** `options` without the entries set to `undefined`, so that spreading it keeps earlier values. */
+export function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
   if (options === undefined) return {};
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -29,6 +29,9 @@ export class Lease {
   readonly #params: LeaseParams;
   #validUntil: number;
   #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+  // When the armed deadline timer fires. Confirmations that push the deadline out leave the timer
+  // alone (it re-arms itself when it fires early): a renewal then costs one timer, not three.
+  #deadlineArmedFor = Number.POSITIVE_INFINITY;
   #renewalTimer: ReturnType<typeof setTimeout> | undefined;
   #lastRenewalError: unknown;
   #renewalInFlight = false;
@@ -52,7 +55,7 @@ export class Lease {
     if (this.#stopped) return;
     this.#validUntil = sentAt + ttl - clockDrift(ttl);
     this.#lastRenewalError = undefined;
-    this.#armDeadline();
+    if (this.#validUntil < this.#deadlineArmedFor) this.#armDeadline();
   }
 
   /** Stops all timers; later renewal replies are ignored. */
@@ -65,7 +68,12 @@ export class Lease {
   #armDeadline(): void {
     clearTimeout(this.#deadlineTimer);
     const delay = Math.max(0, this.#validUntil - monotonicNow());
+    this.#deadlineArmedFor = this.#validUntil;
     this.#deadlineTimer = unrefTimeout(() => {
+      if (monotonicNow() < this.#validUntil) {
+        this.#armDeadline(); // pushed out by a confirmation since it was armed
+        return;
+      }
       // A renewal that failed, or is still unanswered at the deadline, means Redis could not be
       // reached in time; otherwise the lock simply ran out (no auto-renewal).
       const cause = this.#lastRenewalError;

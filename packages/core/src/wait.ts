@@ -22,8 +22,11 @@ export interface WaitParams {
   readonly lockName: string;
   readonly options: ResolvedLockOptions;
   readonly signal: AbortSignal | undefined;
-  /** One acquire attempt: resolves true when the lock was taken. */
-  readonly attempt: () => Promise<boolean>;
+  /**
+   * One acquire attempt: resolves true when the lock was taken. `mayRetry` is false for the last
+   * attempt the retry count allows (a fair lock then does not queue).
+   */
+  readonly attempt: (mayRetry: boolean) => Promise<boolean>;
   /**
    * Called with the attempt that was in flight when the signal aborted: it may still take the
    * lock, which must then be released rather than forgotten.
@@ -53,11 +56,11 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
       waited: monotonicNow() - startedAt,
       cause,
     });
-  const attemptOnce = async () => {
+  const attemptOnce = async (mayRetry: boolean) => {
     // Never send an attempt after the caller gave up, even one that was already planned.
     if (signal?.aborted) throw new AbortedWait(signal.reason);
     attempts += 1;
-    const attempt = params.attempt();
+    const attempt = params.attempt(mayRetry);
     return raceWithAbort(attempt, signal, () => params.onAbandonedAttempt(attempt));
   };
   const subscribe = async (): Promise<Unsubscribe | undefined> => {
@@ -79,20 +82,24 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
   const doorbell = new Doorbell();
   let unsubscribe: Unsubscribe | undefined;
   try {
-    if (await attemptOnce()) return { acquired: true, attempts, waited: monotonicNow() - startedAt };
+    if (await attemptOnce(options.retryCount > 0)) {
+      return { acquired: true, attempts, waited: monotonicNow() - startedAt };
+    }
     for (let retry = 1; retry <= options.retryCount; retry += 1) {
       if (unsubscribe === undefined && params.subscribeToReleases !== undefined) {
         // Subscribe first, then try once more at once: a release that happened between the failed
         // attempt and the subscription is caught by that attempt, and any later one rings.
         unsubscribe = await subscribe();
-        if (unsubscribe !== undefined && (await attemptOnce())) {
+        if (unsubscribe !== undefined && (await attemptOnce(true))) {
           return { acquired: true, attempts, waited: monotonicNow() - startedAt };
         }
       }
       const budgetLeft = options.waitTimeout - (monotonicNow() - startedAt);
       if (budgetLeft <= 0) break;
       await doorbell.wait(Math.min(retryDelayFor(retry, options), budgetLeft), signal);
-      if (await attemptOnce()) return { acquired: true, attempts, waited: monotonicNow() - startedAt };
+      if (await attemptOnce(retry < options.retryCount)) {
+        return { acquired: true, attempts, waited: monotonicNow() - startedAt };
+      }
     }
     return { acquired: false, attempts, waited: monotonicNow() - startedAt };
   } catch (error) {

@@ -16,6 +16,7 @@ describe('resolveLockOptions (pure logic)', () => {
       renewalInterval: 10_000,
       reentrant: false,
       fencing: true,
+      fair: false,
     });
     expect(DEFAULTS.prefix).toBe('lock:');
     expect(Object.isFrozen(DEFAULTS)).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { createScriptRunner, isNoScriptError, type ScriptRunner } from '../src/runner.js';
-import { ALL_SCRIPTS } from '../src/scripts.js';
+import { ALL_SCRIPTS } from '../src/scripts/index.js';
 
 // Pure logic of the EVALSHA → EVAL fallback. Whether it works against Redis is proven by the
 // conformance suite (SCRIPT FLUSH recovery); this only pins the decision rule.

@@ -9,7 +9,9 @@
 import {
   createReleaseNotifier,
   createScriptRunner,
+  type DescribedRunner,
   type ReleaseNotifier,
+  type ReplicaWaiter,
   type ScriptRunner,
 } from '@lock/core';
 
@@ -30,6 +32,10 @@ export interface IoredisLikeClient {
   evalsha(sha1: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   eval(script: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
   duplicate?(): IoredisLikeSubscriber;
+  /** `WAIT numreplicas timeout`, for the `replicas` lock option. */
+  wait?(numreplicas: number, timeout: number): Promise<number>;
+  /** True on an ioredis `Cluster`, where WAIT would not reach the primary that took the lock. */
+  isCluster?: boolean;
 }
 
 /** Options of {@link createIoredisRunner}. */
@@ -44,7 +50,12 @@ export interface IoredisRunnerOptions {
 }
 
 /** A runner over an ioredis client; `close()` closes only what the adapter opened. */
-export interface IoredisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
+export interface IoredisRunner
+  extends ScriptRunner,
+    ReleaseNotifier,
+    DescribedRunner,
+    Partial<ReplicaWaiter>,
+    AsyncDisposable {
   /**
    * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
    * when idle). Waiters then poll. The user's client stays open.
@@ -107,7 +118,30 @@ export function createIoredisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
+    describe: () => describeClient(client),
+    ...replicaWaiter(client),
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
+ * server that failed. Never includes credentials.
+ */
+function describeClient(client: IoredisLikeClient): string {
+  const options = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
+  if (typeof options?.path === 'string' && options.path !== '') return options.path;
+  if (typeof options?.host === 'string') return `${options.host}:${String(options.port ?? 6379)}`;
+  return 'ioredis client';
+}
+
+/**
+ * `waitForReplicas` (WAIT on the client's one connection, so it covers the lock just written),
+ * for a plain client only: on a `Cluster` WAIT would go to an arbitrary node.
+ */
+function replicaWaiter(client: IoredisLikeClient): Partial<ReplicaWaiter> {
+  const wait = client.wait;
+  if (typeof wait !== 'function' || client.isCluster === true) return {};
+  return { waitForReplicas: (count, timeoutMs) => wait.call(client, count, timeoutMs) };
 }

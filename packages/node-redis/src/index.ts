@@ -9,8 +9,10 @@
 import {
   createReleaseNotifier,
   createScriptRunner,
+  type DescribedRunner,
   type EvalFunctions,
   type ReleaseNotifier,
+  type ReplicaWaiter,
   type ScriptRunner,
 } from '@lock/core';
 
@@ -38,6 +40,8 @@ export interface NodeRedisLikeClient {
   evalSha(sha1: string, options: NodeRedisEvalOptions): Promise<unknown>;
   eval(script: string, options: NodeRedisEvalOptions): Promise<unknown>;
   duplicate?(): NodeRedisLikeSubscriber;
+  /** `WAIT numberOfReplicas timeout`, for the `replicas` lock option (a plain client has it). */
+  wait?(numberOfReplicas: number, timeout: number): Promise<number>;
 }
 
 /**
@@ -74,7 +78,12 @@ export interface NodeRedisRunnerOptions {
 }
 
 /** A runner over a node-redis client; `close()` closes only what the adapter opened. */
-export interface NodeRedisRunner extends ScriptRunner, ReleaseNotifier, AsyncDisposable {
+export interface NodeRedisRunner
+  extends ScriptRunner,
+    ReleaseNotifier,
+    DescribedRunner,
+    Partial<ReplicaWaiter>,
+    AsyncDisposable {
   /**
    * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
    * when idle). Waiters then poll. The user's client stays open.
@@ -131,6 +140,8 @@ export function createNodeRedisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
+    describe: () => describeClient(client),
+    ...replicaWaiter(client),
     close,
     [Symbol.asyncDispose]: close,
   };
@@ -169,4 +180,40 @@ function evalFunctions(client: NodeRedisLikeClient | NodeRedisLikeCluster): Eval
     evalsha: (sha1, keys, args) => client.evalSha(sha1, { keys: [...keys], arguments: [...args] }),
     eval: (source, keys, args) => client.eval(source, { keys: [...keys], arguments: [...args] }),
   };
+}
+
+/**
+ * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
+ * server that failed. Never includes credentials.
+ */
+function describeClient(client: NodeRedisLikeClient | NodeRedisLikeCluster): string {
+  const options = (
+    client as { options?: { url?: unknown; socket?: { host?: unknown; port?: unknown; path?: unknown } } }
+  ).options;
+  const socket = options?.socket;
+  if (typeof socket?.path === 'string') return socket.path;
+  if (typeof socket?.host === 'string' || typeof socket?.port === 'number') {
+    return `${String(socket?.host ?? 'localhost')}:${String(socket?.port ?? 6379)}`;
+  }
+  if (typeof options?.url === 'string') {
+    try {
+      const url = new URL(options.url);
+      return `${url.hostname}:${url.port || '6379'}`;
+    } catch {
+      // fall through
+    }
+  }
+  return 'node-redis client';
+}
+
+/**
+ * `waitForReplicas` (WAIT on the client's connection, so it covers the lock just written), for a
+ * plain client only: on a cluster, WAIT would not reach the lock's primary over the connection
+ * that wrote it (node-redis 6 even sends it to every shard).
+ */
+function replicaWaiter(client: NodeRedisLikeClient | NodeRedisLikeCluster): Partial<ReplicaWaiter> {
+  if (isCluster(client)) return {};
+  const wait = client.wait;
+  if (typeof wait !== 'function') return {};
+  return { waitForReplicas: (count, timeoutMs) => wait.call(client, count, timeoutMs) };
 }

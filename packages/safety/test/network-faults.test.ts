@@ -12,7 +12,6 @@
  */
 import {
   ALL_SCRIPTS,
-  type Lock,
   LockAcquireError,
   Locker,
   type LockerOptions,
@@ -33,48 +32,12 @@ import {
 } from '@lock/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
+import { lostNotice, withDeadline, within } from '../src/deadlines.js';
 import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
 
 /** How long one command may take before the client under test gives up on it. */
 const COMMAND_TIMEOUT = 400;
-
-/** Resolves with the reason and the time once `lock.signal` aborts; the test's timeout bounds it. */
-function lostNotice(lock: Lock): Promise<{ reason: LockLostError; at: number }> {
-  return new Promise((resolve) => {
-    const done = () => resolve({ reason: lock.signal.reason as LockLostError, at: performance.now() });
-    if (lock.signal.aborted) done();
-    else lock.signal.addEventListener('abort', done, { once: true });
-  });
-}
-
-/** Rejects when `promise` has not settled within `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`command timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * `connectClient` gives node-redis no command timeout, so under a partition its commands would
- * hang forever and the tests would measure the test runner rather than @lock. Racing each script
- * against the same deadline ioredis enforces itself gives both adapters the same "the command
- * failed" outcome. The command itself stays queued in node-redis, as with any client-side
- * timeout, so it may still run late: exactly the ambiguity these tests are about.
- */
-function withDeadline<R extends ScriptRunner>(runner: R, ms: number): R {
-  return { ...runner, run: (script, keys, args) => within(runner.run(script, keys, args), ms) };
-}
 
 /** Promises for "the n-th event has happened", for counting sent and settled scripts. */
 class Milestones {

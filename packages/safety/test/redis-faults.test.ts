@@ -4,21 +4,13 @@
  * nothing hangs, locks that vanished are reported lost (never silently assumed held), and new
  * acquisitions work once Redis is back (scripts reload through the EVAL fallback).
  */
-import { type Lock, Locker, type LockerOptions, LockLostError } from '@lock/core';
+import { Locker, type LockerOptions, type LockLostError } from '@lock/core';
 import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, connectClient } from '../src/clients.js';
+import { expectToldOfRestart, lostReason } from '../src/lost.js';
 import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
-
-/** Resolves with the reason once `lock.signal` aborts; the test's own timeout bounds the wait. */
-function lostReason(lock: Lock): Promise<LockLostError> {
-  return new Promise((resolve) => {
-    const done = () => resolve(lock.signal.reason as LockLostError);
-    if (lock.signal.aborted) done();
-    else lock.signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 for (const kind of CLIENT_KINDS) {
   describe(`Redis faults (R3): ${kind}`, () => {
@@ -42,19 +34,16 @@ for (const kind of CLIENT_KINDS) {
 
     it('a restart loses held locks: each holder is told, and locking works again afterwards', async () => {
       if (redis.source === 'REDIS_URL') return; // cannot restart a Redis we did not start
-      const locker = newLocker({ ttl: 2_000, renewalInterval: 200, autoRenewal: true });
-      const held = await Promise.all([1, 2, 3].map((index) => locker.acquire(uniqueName(`held-${index}`))));
+      const options = { ttl: 2_000, renewalInterval: 200, autoRenewal: true };
+      // Plain and fair mutexes alike (a fair lock's queue vanishes with it).
+      const lockers = [newLocker(options), newLocker(options), newLocker({ ...options, fair: true })];
+      const held = await Promise.all(
+        lockers.map((locker, index) => locker.acquire(uniqueName(`held-${index}`))),
+      );
       const restartedAt = performance.now();
       await redis.restart(); // no persistence: every key is gone
 
-      const reasons = await Promise.all(held.map(lostReason));
-      // Told by the first renewal after the restart, well before the 2 s ttl would have run out.
-      expect(performance.now() - restartedAt).toBeLessThan(2_000);
-      for (const reason of reasons) {
-        expect(LockLostError.isInstance(reason)).toBe(true);
-        expect(['taken', 'unreachable']).toContain(reason.reason);
-      }
-      for (const lock of held) expect(await lock.release()).toBe(false);
+      await expectToldOfRestart(held, restartedAt);
 
       // Scripts are gone too: the next acquire goes through NOSCRIPT → EVAL and succeeds.
       await waitFor(
@@ -66,25 +55,33 @@ for (const kind of CLIENT_KINDS) {
       expect(await fresh.release()).toBe(true);
     });
 
-    it('a waiter waiting across a restart acquires once Redis is back, or fails typed; never hangs', async () => {
-      if (redis.source === 'REDIS_URL') return;
-      const name = uniqueName('waited');
-      const holder = await newLocker({ ttl: 30_000 }).acquire(name);
-      const started = performance.now();
-      const waiter = settleTyped(() => newLocker({ waitTimeout: 6_000, retryDelay: 100 }).acquire(name));
-      await redis.restart(); // the holder's key vanishes with the restart
-      const outcome = await waiter;
-      expect(performance.now() - started).toBeLessThan(6_000 + 3_000);
-      if ('value' in outcome) {
-        expect(await outcome.value.isLockedByMe()).toBe(true);
-        await outcome.value.release();
-      } else {
-        expect(outcome.error.code).toMatch(/REDIS_ERROR|LOCK_NOT_ACQUIRED/);
-      }
-      // The old holder learns nothing was left of its lock.
-      expect(await holder.extend(1_000)).toBe(false);
-      expect((holder.signal.reason as LockLostError).reason).toBe('taken');
-    });
+    it.each([
+      ['plain', false],
+      ['fair', true],
+    ])(
+      'a %s waiter waiting across a restart acquires once Redis is back, or fails typed; never hangs',
+      async (_, fair) => {
+        if (redis.source === 'REDIS_URL') return;
+        const name = uniqueName('waited');
+        const holder = await newLocker({ ttl: 30_000, fair }).acquire(name);
+        const started = performance.now();
+        const waiter = settleTyped(() =>
+          newLocker({ waitTimeout: 6_000, retryDelay: 100, fair }).acquire(name),
+        );
+        await redis.restart(); // the holder's key vanishes with the restart
+        const outcome = await waiter;
+        expect(performance.now() - started).toBeLessThan(6_000 + 3_000);
+        if ('value' in outcome) {
+          expect(await outcome.value.isLockedByMe()).toBe(true);
+          await outcome.value.release();
+        } else {
+          expect(outcome.error.code).toMatch(/REDIS_ERROR|LOCK_NOT_ACQUIRED/);
+        }
+        // The old holder learns nothing was left of its lock.
+        expect(await holder.extend(1_000)).toBe(false);
+        expect((holder.signal.reason as LockLostError).reason).toBe('taken');
+      },
+    );
 
     it('SCRIPT FLUSH under load: every operation still succeeds through the EVAL fallback', async () => {
       const locker = newLocker({ ttl: 5_000 });

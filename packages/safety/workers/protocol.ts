@@ -87,3 +87,36 @@ export type FromCrashWorker =
   | { readonly type: 'renewed'; readonly at: number; readonly count: number }
   | ({ readonly type: 'unblocked' } & BlockObservations)
   | WorkerFailed;
+
+/** Configuration of `read-write-worker.ts`. */
+export interface ReadWriteConfig {
+  readonly url: string;
+  readonly kind: ClientKind;
+  readonly lockName: string;
+  /** Two keys a writer sets to the same new value, one after the other; a reader compares them. */
+  readonly dataKeys: readonly [string, string];
+  readonly operations: number;
+  /** Every `writeEvery`-th operation is a write (offset by `index`); the others are reads. */
+  readonly writeEvery: number;
+  readonly index: number;
+}
+
+export type ToReadWriteWorker = { readonly type: 'start' };
+
+export type FromReadWriteWorker =
+  | { readonly type: 'ready'; readonly pid: number }
+  | {
+      readonly type: 'done';
+      readonly pid: number;
+      readonly intervals: readonly HoldInterval[];
+      readonly reads: number;
+      readonly writes: number;
+      /** Reads that saw the two data keys differ: a writer ran alongside the reader. */
+      readonly tornReads: number;
+      /** Holds whose signal was aborted before the callback ended (none expected). */
+      readonly lostDuringHold: number;
+      /** The longest wait for a write hold, in ms. */
+      readonly maxWriteWaitMs: number;
+      readonly durationMs: number;
+    }
+  | WorkerFailed;

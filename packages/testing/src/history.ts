@@ -33,7 +33,15 @@ export interface HoldInterval {
   readonly lostNoticeAt: number | null;
   /** The `reason` of that loss (`expired`, `taken`, `unreachable`), or `null`. */
   readonly lostReason: string | null;
+  /**
+   * For a read-write lock: a shared `read` hold or an exclusive `write` hold. Absent for a mutex
+   * (every hold exclusive); see {@link checkReadWriteHistory}.
+   */
+  readonly mode?: HoldMode;
 }
+
+/** The kind of a read-write lock hold. */
+export type HoldMode = 'read' | 'write';
 
 /** The parts of a held `Lock` the recorder reads; a `Lock` from `@lock/core` fits. */
 export interface RecordableLock {
@@ -87,9 +95,13 @@ export class HistoryRecorder {
     this.#now = options.now ?? monotonicMicros;
   }
 
-  /** Starts an interval for `lock`, which must be held right now. */
-  begin(lock: RecordableLock): OpenHold {
+  /**
+   * Starts an interval for `lock`, which must be held right now; `mode` marks a read-write lock's
+   * read or write hold.
+   */
+  begin(lock: RecordableLock, mode?: HoldMode): OpenHold {
     const record: MutableInterval = {
+      ...(mode === undefined ? {} : { mode }),
       lock: lock.name,
       token: lock.token,
       fencingToken: lock.fencingToken ?? null,
@@ -170,6 +182,52 @@ export interface HistoryReport {
  * @throws TypeError for an interval whose times are not finite or that ends before it starts.
  */
 export function checkHistory(intervals: readonly HoldInterval[]): HistoryReport {
+  return checkByLock(intervals, (list, report) => {
+    findOverlaps(list, () => true, report);
+    checkNeighbourTokens(list, report);
+  });
+}
+
+/**
+ * Checks a read-write lock's history (intervals carry `mode`; one without counts as a write):
+ *
+ * - Overlaps: a write hold must share no time with any other hold; read holds may share time with
+ *   each other. Excused as in {@link checkHistory}: the earlier holder was told of its loss first.
+ * - Fencing: write holds' tokens strictly increase in order of `start`; and when one hold ended
+ *   before another began and either is a write hold, the later one's token is higher (a reader
+ *   sees a token above every writer before it; a writer, above every hold before it). Tokens of
+ *   read holds among themselves are not compared: readers run side by side.
+ *
+ * @throws TypeError for an interval whose times are not finite or that ends before it starts.
+ */
+export function checkReadWriteHistory(intervals: readonly HoldInterval[]): HistoryReport {
+  const isWrite = (interval: HoldInterval) => interval.mode !== 'read';
+  return checkByLock(intervals, (list, report) => {
+    findOverlaps(list, (a, b) => isWrite(a) || isWrite(b), report);
+    const found = report.fencingViolations.length;
+    checkNeighbourTokens(list.filter(isWrite), report);
+    checkTokensAfterEnds(list, isWrite, report);
+    // Two write holds out of order are found by both checks: report each pair once.
+    const seen = new Set<string>();
+    const fresh = report.fencingViolations.splice(found).filter(({ earlier, later }) => {
+      const pair = `${earlier.token}\0${later.token}`;
+      return !seen.has(pair) && seen.add(pair);
+    });
+    report.fencingViolations.push(...fresh);
+  });
+}
+
+type ReportLists = {
+  overlaps: Overlap[];
+  excusedOverlaps: Overlap[];
+  fencingViolations: FencingViolation[];
+};
+
+/** Validates, groups by lock, sorts each lock's intervals by start, and runs `check` on each. */
+function checkByLock(
+  intervals: readonly HoldInterval[],
+  check: (sortedList: readonly HoldInterval[], report: ReportLists) => void,
+): HistoryReport {
   for (const interval of intervals) {
     if (!Number.isFinite(interval.start) || !Number.isFinite(interval.end) || interval.end < interval.start) {
       throw new TypeError(
@@ -183,38 +241,75 @@ export function checkHistory(intervals: readonly HoldInterval[]): HistoryReport 
     list.push(interval);
     byLock.set(interval.lock, list);
   }
-
   const sorted: HoldInterval[] = [];
-  const overlaps: Overlap[] = [];
-  const excusedOverlaps: Overlap[] = [];
-  const fencingViolations: FencingViolation[] = [];
+  const report: ReportLists = { overlaps: [], excusedOverlaps: [], fencingViolations: [] };
   for (const list of byLock.values()) {
     list.sort((a, b) => a.start - b.start || a.end - b.end);
     sorted.push(...list);
+    check(list, report);
+  }
+  return { intervals: sorted, ...report };
+}
 
-    for (let i = 0; i < list.length; i += 1) {
-      const earlier = list[i] as HoldInterval;
-      // Sorted by start, so the scan can stop at the first interval that begins after this ends.
-      for (let j = i + 1; j < list.length; j += 1) {
-        const later = list[j] as HoldInterval;
-        if (later.start >= earlier.end) break;
-        const overlap = { earlier, later, from: later.start, to: Math.min(earlier.end, later.end) };
-        if (overlap.from === overlap.to) continue; // a zero-length hold shares no time
-        const told = earlier.lostNoticeAt !== null && earlier.lostNoticeAt <= overlap.from;
-        (told ? excusedOverlaps : overlaps).push(overlap);
-      }
-    }
-
-    // Equal starts give no order to check against, so break ties by token, never flagging them.
-    const fenced = list
-      .filter((interval) => interval.fencingToken !== null)
-      .sort((a, b) => a.start - b.start || (a.fencingToken ?? 0) - (b.fencingToken ?? 0));
-    for (let i = 1; i < fenced.length; i += 1) {
-      const earlier = fenced[i - 1] as HoldInterval;
-      const later = fenced[i] as HoldInterval;
-      if ((later.fencingToken ?? 0) <= (earlier.fencingToken ?? 0))
-        fencingViolations.push({ earlier, later });
+/** Every pair of `list` (sorted by start) that shares time and `conflicts`, excused or not. */
+function findOverlaps(
+  list: readonly HoldInterval[],
+  conflicts: (earlier: HoldInterval, later: HoldInterval) => boolean,
+  report: ReportLists,
+): void {
+  for (let i = 0; i < list.length; i += 1) {
+    const earlier = list[i] as HoldInterval;
+    // Sorted by start, so the scan can stop at the first interval that begins after this ends.
+    for (let j = i + 1; j < list.length; j += 1) {
+      const later = list[j] as HoldInterval;
+      if (later.start >= earlier.end) break;
+      if (!conflicts(earlier, later)) continue;
+      const overlap = { earlier, later, from: later.start, to: Math.min(earlier.end, later.end) };
+      if (overlap.from === overlap.to) continue; // a zero-length hold shares no time
+      const told = earlier.lostNoticeAt !== null && earlier.lostNoticeAt <= overlap.from;
+      (told ? report.excusedOverlaps : report.overlaps).push(overlap);
     }
   }
-  return { intervals: sorted, overlaps, excusedOverlaps, fencingViolations };
+}
+
+/** Fencing tokens of `list` (sorted by start) must strictly increase from one to the next. */
+function checkNeighbourTokens(list: readonly HoldInterval[], report: ReportLists): void {
+  // Equal starts give no order to check against, so break ties by token, never flagging them.
+  const fenced = list
+    .filter((interval) => interval.fencingToken !== null)
+    .sort((a, b) => a.start - b.start || (a.fencingToken ?? 0) - (b.fencingToken ?? 0));
+  for (let i = 1; i < fenced.length; i += 1) {
+    const earlier = fenced[i - 1] as HoldInterval;
+    const later = fenced[i] as HoldInterval;
+    if ((later.fencingToken ?? 0) <= (earlier.fencingToken ?? 0))
+      report.fencingViolations.push({ earlier, later });
+  }
+}
+
+/**
+ * For every hold, the highest token among the holds that ended before it began (write holds only,
+ * unless it is a write hold itself) must be below its own. One sweep over the ends: O(n log n).
+ */
+function checkTokensAfterEnds(
+  list: readonly HoldInterval[],
+  isWrite: (interval: HoldInterval) => boolean,
+  report: ReportLists,
+): void {
+  const fenced = list.filter((interval) => interval.fencingToken !== null);
+  const byEnd = [...fenced].sort((a, b) => a.end - b.end);
+  let ended = 0;
+  let highestWrite: HoldInterval | undefined;
+  let highestAny: HoldInterval | undefined;
+  const token = (interval: HoldInterval | undefined) => interval?.fencingToken ?? Number.NEGATIVE_INFINITY;
+  for (const later of fenced) {
+    for (; ended < byEnd.length && (byEnd[ended] as HoldInterval).end <= later.start; ended += 1) {
+      const done = byEnd[ended] as HoldInterval;
+      if (token(done) > token(highestAny)) highestAny = done;
+      if (isWrite(done) && token(done) > token(highestWrite)) highestWrite = done;
+    }
+    const earlier = isWrite(later) ? highestAny : highestWrite;
+    if (earlier !== undefined && token(earlier) >= token(later)) {
+      report.fencingViolations.push({ earlier, later });
+    }
+  }
 }

@@ -25,16 +25,19 @@ export {
 } from './fault-proxy.js';
 export {
   checkHistory,
+  checkReadWriteHistory,
   type FencingViolation,
   HistoryRecorder,
   type HistoryRecorderOptions,
   type HistoryReport,
   type HoldInterval,
+  type HoldMode,
   monotonicMicros,
   type OpenHold,
   type Overlap,
   type RecordableLock,
 } from './history.js';
+export { type PrimitiveSuiteContext, runPrimitivesSuite, uniquePrimitiveName } from './primitives.js';
 export {
   type ClusterNode,
   parseClusterNodes,

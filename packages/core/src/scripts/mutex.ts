@@ -1,6 +1,6 @@
 /**
- * Every Lua script @lock runs, in one place. Each script is one atomic step on the server, so
- * acquire, release, extend and renewal each cost exactly one round trip.
+ * The mutex's scripts. Each script is one atomic step on the server, so acquire, release, extend
+ * and renewal each cost exactly one round trip.
  *
  * A lock is a Redis hash at `${prefix}{${name}}` with three fields:
  * - `owner`: the holder's token (a nanoid per lock handle);
@@ -11,15 +11,8 @@
  * The key's PTTL is the lock's remaining time. Acquire and release take the count the holder
  * should have *after* the call, rather than a +1/-1, so that resending a call whose reply was lost
  * is harmless (idempotent).
- *
- * Each `sha1` is written here rather than computed, so core needs no crypto at runtime; a test
- * checks every one against `SCRIPT LOAD` on a real server.
  */
-import type { LuaScript } from './runner.js';
-
-function defineScript(name: string, source: string, sha1: string): LuaScript {
-  return Object.freeze({ name, source: source.trim(), sha1 });
-}
+import { defineScript } from './define.js';
 
 /**
  * Takes the lock if it is free, or re-enters it if this token already holds it. A first entry
@@ -136,11 +129,3 @@ return {fields[1], redis.call('PTTL', KEYS[1]), fields[2], fields[3], redis.call
 `,
   '0dcfad0de30768f9706d6b57298037717dace796',
 );
-
-/** Every script, for preloading and for the SHA-1 test. */
-export const ALL_SCRIPTS: readonly LuaScript[] = Object.freeze([
-  ACQUIRE_SCRIPT,
-  RELEASE_SCRIPT,
-  EXTEND_SCRIPT,
-  INSPECT_SCRIPT,
-]);

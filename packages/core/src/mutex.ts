@@ -1,0 +1,142 @@
+/**
+ * The mutex's Redis side: one owner at a time, optionally reentrant, optionally fair (waiters
+ * served in arrival order, only the next one woken). Both variants share the lock hash, so
+ * `extend`, `inspect` and the fencing counter are the same for both.
+ */
+import { fencingCounterKey, queueDeadlinesKey, queueKey, releaseChannel, wakeChannelPrefix } from './keys.js';
+import type { ResolvedLockOptions } from './options.js';
+import {
+  type AcquireReply,
+  type AcquireRequest,
+  type HoldProtocol,
+  type HoldStatus,
+  parseAcquireReply,
+  runScript,
+} from './protocol.js';
+import type { ScriptRunner } from './runner.js';
+import {
+  ACQUIRE_SCRIPT,
+  EXTEND_SCRIPT,
+  FAIR_ACQUIRE_SCRIPT,
+  FAIR_RELEASE_SCRIPT,
+  INSPECT_SCRIPT,
+  RELEASE_SCRIPT,
+} from './scripts/index.js';
+
+/** The protocol of a mutex at `key`: fair when `options.fair` is set. @internal */
+export function mutexProtocol(runner: ScriptRunner, key: string, options: ResolvedLockOptions): HoldProtocol {
+  return options.fair ? new FairMutexProtocol(runner, key, options) : new MutexProtocol(runner, key);
+}
+
+// Classes rather than closures: a protocol is made per lock handle, on the fast path.
+class MutexProtocol implements HoldProtocol {
+  protected readonly runner: ScriptRunner;
+  protected readonly lockKeys: readonly [lock: string, fencingCounter: string];
+  readonly #channel: string;
+
+  constructor(runner: ScriptRunner, key: string) {
+    this.runner = runner;
+    this.lockKeys = [key, fencingCounterKey(key)];
+    this.#channel = releaseChannel(key);
+  }
+
+  async acquire({ token, ttl, holdCount, fencing }: AcquireRequest): Promise<AcquireReply> {
+    const args = [token, ttl, holdCount, fencing ? 1 : 0];
+    return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.lockKeys, args));
+  }
+
+  async release(token: string, holdCount: number): Promise<number> {
+    const args = [token, holdCount, this.#channel];
+    return Number(await runScript(this.runner, RELEASE_SCRIPT, this.lockKeys, args));
+  }
+
+  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+    const args = [token, ms, replace ? 1 : 0];
+    return Number(await runScript(this.runner, EXTEND_SCRIPT, this.lockKeys, args));
+  }
+
+  async status(token: string): Promise<HoldStatus> {
+    const { owner, remaining } = await inspectLock(this.runner, this.lockKeys);
+    return { heldByAnyone: owner !== null, remainingForToken: owner === token ? remaining : 0 };
+  }
+
+  wakeChannel(_token: string): string {
+    return this.#channel;
+  }
+}
+
+class FairMutexProtocol extends MutexProtocol {
+  readonly #fairKeys: readonly string[];
+  readonly #wakePrefix: string;
+  readonly #placeTtl: number;
+
+  constructor(runner: ScriptRunner, key: string, options: ResolvedLockOptions) {
+    super(runner, key);
+    this.#fairKeys = [...this.lockKeys, queueKey(key), queueDeadlinesKey(key)];
+    this.#wakePrefix = wakeChannelPrefix(key);
+    this.#placeTtl = queuePlaceTtl(options);
+  }
+
+  override async acquire({
+    token,
+    ttl,
+    holdCount,
+    fencing,
+    mayQueue,
+  }: AcquireRequest): Promise<AcquireReply> {
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.#placeTtl : 0];
+    return parseAcquireReply(await runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args));
+  }
+
+  override async release(token: string, holdCount: number): Promise<number> {
+    const args = [token, holdCount, this.#wakePrefix];
+    return Number(await runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, args));
+  }
+
+  override wakeChannel(token: string): string {
+    return this.#wakePrefix + token;
+  }
+}
+
+/**
+ * How long a fair-lock waiter keeps its place without trying again. Every attempt renews it, so
+ * it only has to outlast the longest sleep between two attempts, with room for a slow round
+ * trip; it is also how long a crashed waiter can hold up the ones behind it.
+ */
+export function queuePlaceTtl(options: ResolvedLockOptions): number {
+  const longestSleep =
+    options.backoff === 'fixed' ? options.retryDelay + options.retryJitter : options.maxRetryDelay;
+  return 2 * longestSleep + 1_000;
+}
+
+/** What Redis shows about one lock, for operators. */
+export interface LockInspection {
+  /** The holder's owner token, or `null` when the lock is free. */
+  readonly owner: string | null;
+  /** Milliseconds until the lock expires; 0 when it is free. */
+  readonly remaining: number;
+  /** How many times the holder has entered it (0 when free). */
+  readonly holdCount: number;
+  /** The current holder's fencing token, or `null` (free, or held without fencing). */
+  readonly fencingToken: number | null;
+  /** The highest fencing token ever minted for this name, or `null` if none was. */
+  readonly lastFencingToken: number | null;
+}
+
+/** Reads one lock's state in one round trip. @internal */
+export async function inspectLock(
+  runner: ScriptRunner,
+  keys: readonly [lock: string, fencingCounter: string],
+): Promise<LockInspection> {
+  const reply = await runScript(runner, INSPECT_SCRIPT, keys, []);
+  const [owner, pttl, count, fence, lastFence] = Array.isArray(reply) ? reply : [];
+  const positiveOrNull = (value: unknown) => (Number(value) > 0 ? Number(value) : null);
+  const held = typeof owner === 'string';
+  return {
+    owner: held ? owner : null,
+    remaining: held ? Math.max(0, Number(pttl)) : 0,
+    holdCount: held ? Number(count) : 0,
+    fencingToken: held ? positiveOrNull(fence) : null,
+    lastFencingToken: positiveOrNull(lastFence),
+  };
+}

@@ -1,0 +1,5 @@
+import { runPrimitivesSuite } from '@lock/testing';
+import { Redis } from 'ioredis';
+import { ioredisAdapter } from './adapter.js';
+
+runPrimitivesSuite(ioredisAdapter('ioredis 6', Redis));
