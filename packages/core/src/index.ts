@@ -61,3 +61,12 @@ export {
   type ScriptRunner,
 } from './runner.js';
 export { ALL_SCRIPTS } from './scripts/index.js';
+export {
+  type AcquirePermitOptions,
+  type PermitLockOptions,
+  type PermitOptions,
+  Semaphore,
+  type SemaphoreHolder,
+  type SemaphoreOptions,
+  type SemaphoreReport,
+} from './semaphore.js';

@@ -21,6 +21,7 @@ import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
 import { RedlockProtocol, RedlockServers } from './redlock.js';
 import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
+import { Semaphore, type SemaphoreOptions } from './semaphore.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
 export interface AcquireOptions extends LockOptions {
@@ -231,6 +232,28 @@ export class Locker {
       callChain: this.#readWriteCallChain,
       options,
     });
+  }
+
+  /**
+   * A counting semaphore called `name`: up to `options.limit` permits out at once, across every
+   * client. Each acquisition is a {@link Lock} handle of its own; the other options are lock
+   * options (over this Locker's defaults) for every permit of it. No Redis call until you acquire.
+   *
+   * ```ts
+   * const pool = locker.semaphore('payments-api', { limit: 3 });
+   * await using permit = await pool.acquire({ waitTimeout: 5_000 });
+   * ```
+   *
+   * @throws {LockOptionError} for an invalid name, limit or option, or `reentrant`/`fair: true`.
+   */
+  semaphore(name: string, options: SemaphoreOptions): Semaphore {
+    const context = {
+      runner: this.#runner,
+      prefix: this.prefix,
+      defaults: this.#defaults,
+      hooks: this.#hooks,
+    };
+    return new Semaphore(context, name, options);
   }
 
   /**

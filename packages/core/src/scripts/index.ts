@@ -14,6 +14,12 @@ import {
   RW_WRITE_ACQUIRE_SCRIPT,
   RW_WRITE_RELEASE_SCRIPT,
 } from './read-write-lock.js';
+import {
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
+  SEMAPHORE_INSPECT_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+} from './semaphore.js';
 
 export { FAIR_ACQUIRE_SCRIPT, FAIR_RELEASE_SCRIPT } from './fair.js';
 export { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './mutex.js';
@@ -25,6 +31,12 @@ export {
   RW_WRITE_ACQUIRE_SCRIPT,
   RW_WRITE_RELEASE_SCRIPT,
 } from './read-write-lock.js';
+export {
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
+  SEMAPHORE_INSPECT_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+} from './semaphore.js';
 
 /** Every script, for preloading and for the SHA-1 test. */
 export const ALL_SCRIPTS: readonly LuaScript[] = Object.freeze([
@@ -40,4 +52,8 @@ export const ALL_SCRIPTS: readonly LuaScript[] = Object.freeze([
   RW_WRITE_ACQUIRE_SCRIPT,
   RW_WRITE_RELEASE_SCRIPT,
   RW_INSPECT_SCRIPT,
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
+  SEMAPHORE_INSPECT_SCRIPT,
 ]);

@@ -1,0 +1,364 @@
+/**
+ * The semaphore: up to `limit` permits of one name out at once, across every client. Each
+ * acquisition is a {@link Lock} handle of its own (own token, expiry, renewal, lost signal,
+ * release, fencing token), which takes one or more permits; its Redis side is a
+ * {@link HoldProtocol} over the scripts in `scripts/semaphore.ts`. Expiry is decided by the
+ * server's clock inside those scripts, never by a client's.
+ */
+import { LockAcquireError, LockOptionError } from './errors.js';
+import { acquireOrThrow, runWhileHeld, withoutSignal } from './holding.js';
+import type { LockHooks } from './hooks.js';
+import { fencingCounterKey, lockKey, wakeChannelPrefix } from './keys.js';
+import { Lock } from './lock.js';
+import { queuePlaceTtl } from './mutex.js';
+import { checkLockName, type LockOptions, type ResolvedLockOptions, resolveLockOptions } from './options.js';
+import {
+  type AcquireReply,
+  type AcquireRequest,
+  type HoldProtocol,
+  type HoldStatus,
+  parseAcquireReply,
+  runScript,
+} from './protocol.js';
+import type { ScriptRunner } from './runner.js';
+import {
+  SEMAPHORE_ACQUIRE_SCRIPT,
+  SEMAPHORE_EXTEND_SCRIPT,
+  SEMAPHORE_INSPECT_SCRIPT,
+  SEMAPHORE_RELEASE_SCRIPT,
+} from './scripts/index.js';
+
+/**
+ * The lock options that apply to a semaphore permit: every {@link LockOptions} option except
+ * `reentrant` and `fair`, which a semaphore does not support (passing `true` for either is a
+ * {@link LockOptionError}; a Locker's defaults for them do not apply to semaphores).
+ */
+export interface PermitLockOptions extends Omit<LockOptions, 'reentrant' | 'fair'> {
+  /** Permits are never reentrant: every acquire takes permits of its own. Only `false` is accepted. */
+  reentrant?: false;
+  /** Semaphores do not queue waiters in arrival order. Only `false` is accepted. */
+  fair?: false;
+}
+
+/** Options of `Locker.semaphore`: the limit, and lock options that every permit of it uses. */
+export interface SemaphoreOptions extends PermitLockOptions {
+  /**
+   * How many permits may be out at once: a positive integer. Every caller passes its own; the
+   * check runs against the caller's limit, so callers of one name should agree (see the README).
+   */
+  limit: number;
+}
+
+/** Options of {@link Semaphore.createPermit}: how many permits, and lock options for this hold. */
+export interface PermitOptions extends PermitLockOptions {
+  /**
+   * How many permits this hold takes at once, from 1 to the semaphore's limit. They are taken
+   * together or not at all, and expire, renew and go back together.
+   * @default 1
+   */
+  permits?: number;
+}
+
+/** Options of {@link Semaphore.acquire}, {@link Semaphore.tryAcquire} and {@link Semaphore.withPermit}. */
+export interface AcquirePermitOptions extends PermitOptions {
+  /** Aborting it ends the wait at once with a `LOCK_ACQUIRE_ABORTED` {@link LockAcquireError}. */
+  signal?: AbortSignal;
+}
+
+/** One holder of a semaphore, as {@link Semaphore.inspect} reports it. */
+export interface SemaphoreHolder {
+  /** The holding handle's token (`lock.token`). */
+  readonly token: string;
+  /** How many permits it holds. */
+  readonly permits: number;
+  /** Milliseconds until its permits expire, by the server's clock. */
+  readonly remaining: number;
+}
+
+/** What {@link Semaphore.inspect} reports. */
+export interface SemaphoreReport {
+  /** The semaphore's name (without prefix). */
+  readonly name: string;
+  /** The Redis key of its permits. */
+  readonly key: string;
+  /** The limit this `Semaphore` object was made with. */
+  readonly limit: number;
+  /** Permits out right now (expired ones excluded). */
+  readonly inUse: number;
+  /** Permits free right now by this object's limit: `max(0, limit − inUse)`. */
+  readonly available: number;
+  /** Every holder, soonest to expire first. */
+  readonly holders: readonly SemaphoreHolder[];
+  /** Waiters registered to be woken by a release. */
+  readonly waiting: number;
+  /** The highest fencing token ever minted for this semaphore, or `null` if none was. */
+  readonly lastFencingToken: number | null;
+}
+
+/** What a semaphore needs from its Locker. @internal */
+export interface SemaphoreContext {
+  readonly runner: ScriptRunner;
+  readonly prefix: string;
+  /** The Locker's lock defaults (their `reentrant` and `fair` are ignored). */
+  readonly defaults: LockOptions;
+  readonly hooks: LockHooks;
+}
+
+/** The Redis key of the semaphore called `name`: apart from the mutex of the same name. */
+export function semaphoreKey(prefix: string, name: string): string {
+  return `${lockKey(prefix, name)}:semaphore`;
+}
+
+/** The semaphore's registered waiters (tokens scored by when their registration lapses). */
+function waitersKey(key: string): string {
+  return `${key}:waiters`;
+}
+
+type SemaphoreKeys = readonly [permits: string, fencingCounter: string, waiters: string];
+
+/**
+ * A counting semaphore over Redis: up to `limit` permits of one name out at once, across every
+ * process and client. Get one from `locker.semaphore(name, { limit })`; it is a light front object
+ * (no Redis call until you acquire), so making one per use is fine.
+ *
+ * Every acquisition returns a {@link Lock}: the handle of that hold, with its own token, expiry,
+ * auto-renewal, `signal`, `fencingToken`, `extend`, `release` and `await using`.
+ *
+ * @example
+ * ```ts
+ * const pool = locker.semaphore('payments-api', { limit: 3, ttl: 10_000 });
+ * await pool.withPermit(async (permit) => callPaymentsApi({ signal: permit.signal }));
+ * ```
+ */
+export class Semaphore {
+  /** The semaphore's name, as given to the Locker (without prefix). */
+  readonly name: string;
+  /** The Redis key of its permits, `${prefix}{${name}}:semaphore`. */
+  readonly key: string;
+  /** How many permits this object lets be out at once. */
+  readonly limit: number;
+  readonly #context: SemaphoreContext;
+  readonly #keys: SemaphoreKeys;
+  /** The Locker's defaults under this semaphore's own options: the base of every permit. */
+  readonly #permitDefaults: LockOptions;
+
+  /**
+   * @internal Use `Locker.semaphore`.
+   * @throws {LockOptionError} for an invalid name, limit or option.
+   */
+  constructor(context: SemaphoreContext, name: string, options: SemaphoreOptions) {
+    checkLockName(name);
+    if (typeof options !== 'object' || options === null) {
+      throw new LockOptionError('options', 'a semaphore needs options with a limit: { limit: 3 }.');
+    }
+    const { limit, ...lockOptions } = options;
+    if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
+      throw new LockOptionError('limit', `expected a positive integer, got ${describe(limit)}.`);
+    }
+    checkNoReentrantOrFair(lockOptions);
+    const { reentrant: _reentrant, fair: _fair, ...lockerDefaults } = context.defaults;
+    resolveLockOptions(lockerDefaults, lockOptions);
+    this.#permitDefaults = { ...lockerDefaults, ...definedOnly(lockOptions) };
+    this.#context = context;
+    this.name = name;
+    this.key = semaphoreKey(context.prefix, name);
+    this.limit = limit;
+    this.#keys = [this.key, fencingCounterKey(this.key), waitersKey(this.key)];
+  }
+
+  /**
+   * A handle for `permits` permits (default 1) of this semaphore, not yet acquired: call
+   * `acquire()` on it.
+   * @throws {LockOptionError} for an invalid `permits` (not a positive integer, or above the
+   *   limit) or option; nothing is sent to Redis.
+   */
+  createPermit(options?: PermitOptions): Lock {
+    const { permits = 1, ...lockOptions } = options ?? {};
+    if (typeof permits !== 'number' || !Number.isSafeInteger(permits) || permits <= 0) {
+      throw new LockOptionError('permits', `expected a positive integer, got ${describe(permits)}.`);
+    }
+    if (permits > this.limit) {
+      throw new LockOptionError('permits', `${permits} is more than the limit of ${this.limit}.`);
+    }
+    checkNoReentrantOrFair(lockOptions);
+    const resolved = resolveLockOptions(this.#permitDefaults, lockOptions);
+    const { runner, hooks } = this.#context;
+    return new Lock({
+      runner,
+      name: this.name,
+      key: this.key,
+      options: resolved,
+      hooks,
+      protocol: new SemaphoreProtocol(runner, this.#keys, { limit: this.limit, permits, options: resolved }),
+    });
+  }
+
+  /**
+   * Takes `options.permits` permits (default 1), waiting and retrying as the options say, and
+   * resolves the held {@link Lock}. Pair with `await using` to give them back at the end of the
+   * scope.
+   * @throws {LockAcquireError} `LOCK_NOT_ACQUIRED` when not enough permits came free in time;
+   *   `LOCK_ACQUIRE_ABORTED` when `options.signal` aborts.
+   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockOptionError} for an invalid option.
+   */
+  async acquire(options?: AcquirePermitOptions): Promise<Lock> {
+    return acquireOrThrow(this.createPermit(withoutSignal(options)), options?.signal);
+  }
+
+  /**
+   * One attempt, never waiting: resolves the held {@link Lock}, or `null` when not enough permits
+   * are free. Retry options are ignored.
+   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockOptionError} for an invalid option.
+   */
+  async tryAcquire(options?: AcquirePermitOptions): Promise<Lock | null> {
+    const permit = this.createPermit({ ...withoutSignal(options), retryCount: 0 });
+    return (await permit.acquire({ signal: options?.signal })) ? permit : null;
+  }
+
+  /**
+   * Runs `fn` while holding `options.permits` permits (default 1), and gives them back afterwards
+   * on every path. `fn` receives the held handle; pass `permit.signal` to work that must stop if
+   * the permits are lost. If `fn` throws, that error is rethrown (never a release error in its
+   * place). Unlike `withLock`, a nested `withPermit` takes permits of its own.
+   * @throws {LockAcquireError} when the permits cannot be had; `fn` is not called.
+   */
+  async withPermit<T>(fn: (permit: Lock) => Promise<T> | T, options?: AcquirePermitOptions): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new LockOptionError('fn', 'withPermit(fn, options?) needs a function to run.');
+    }
+    const permit = this.createPermit(withoutSignal(options));
+    const outcome = await runWhileHeld(permit, fn, options?.signal);
+    if (!outcome.acquired) {
+      throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: this.name, ...outcome });
+    }
+    return outcome.value;
+  }
+
+  /**
+   * What Redis shows about this semaphore, in one round trip: its holders with their permits and
+   * remaining time, the permits in use and free, the waiters and the last fencing token.
+   * @throws {LockRedisError} when Redis fails.
+   */
+  async inspect(): Promise<SemaphoreReport> {
+    const state = await readSemaphore(this.#context.runner, this.#keys);
+    return {
+      name: this.name,
+      key: this.key,
+      limit: this.limit,
+      inUse: state.inUse,
+      available: Math.max(0, this.limit - state.inUse),
+      holders: [...state.holders.values()],
+      waiting: state.waiting,
+      lastFencingToken: state.lastFencingToken,
+    };
+  }
+}
+
+/** What one semaphore permit handle takes. */
+interface PermitShape {
+  readonly limit: number;
+  readonly permits: number;
+  readonly options: ResolvedLockOptions;
+}
+
+/** The Redis side of one semaphore permit handle. */
+class SemaphoreProtocol implements HoldProtocol {
+  readonly #runner: ScriptRunner;
+  readonly #keys: SemaphoreKeys;
+  readonly #limit: number;
+  readonly #permits: number;
+  readonly #placeTtl: number;
+  readonly #wakePrefix: string;
+
+  constructor(runner: ScriptRunner, keys: SemaphoreKeys, shape: PermitShape) {
+    this.#runner = runner;
+    this.#keys = keys;
+    this.#limit = shape.limit;
+    this.#permits = shape.permits;
+    this.#placeTtl = queuePlaceTtl(shape.options);
+    this.#wakePrefix = wakeChannelPrefix(keys[0]);
+  }
+
+  async acquire({ token, ttl, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
+    const args = [token, ttl, this.#permits, this.#limit, fencing ? 1 : 0, mayQueue ? this.#placeTtl : 0];
+    return parseAcquireReply(await runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#keys, args));
+  }
+
+  async release(token: string, _holdCount: number): Promise<number> {
+    const args = [token, this.#permits, this.#limit, this.#wakePrefix];
+    return Number(await runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#keys, args));
+  }
+
+  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+    const args = [token, ms, replace ? 1 : 0, this.#permits];
+    return Number(await runScript(this.#runner, SEMAPHORE_EXTEND_SCRIPT, [this.#keys[0]], args));
+  }
+
+  async status(token: string): Promise<HoldStatus> {
+    const { inUse, holders } = await readSemaphore(this.#runner, this.#keys);
+    return { heldByAnyone: inUse > 0, remainingForToken: holders.get(token)?.remaining ?? 0 };
+  }
+
+  wakeChannel(token: string): string {
+    return this.#wakePrefix + token;
+  }
+}
+
+/** A semaphore's state, read in one round trip. */
+interface SemaphoreState {
+  readonly inUse: number;
+  /** By token, soonest to expire first. */
+  readonly holders: ReadonlyMap<string, SemaphoreHolder>;
+  readonly waiting: number;
+  readonly lastFencingToken: number | null;
+}
+
+async function readSemaphore(runner: ScriptRunner, keys: SemaphoreKeys): Promise<SemaphoreState> {
+  const reply = await runScript(runner, SEMAPHORE_INSPECT_SCRIPT, keys, []);
+  const [now, members, lastFence, waiting] = Array.isArray(reply) ? reply : [];
+  const flat: unknown[] = Array.isArray(members) ? members : [];
+  const holders = new Map<string, SemaphoreHolder>();
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    // Members are `<token>:<i>`; a token (a nanoid) never contains ':'.
+    const member = String(flat[i]);
+    const token = member.slice(0, member.lastIndexOf(':'));
+    const remaining = Math.max(0, Number(flat[i + 1]) - Number(now));
+    const seen = holders.get(token);
+    holders.set(token, {
+      token,
+      permits: (seen?.permits ?? 0) + 1,
+      remaining: Math.min(seen?.remaining ?? remaining, remaining),
+    });
+  }
+  return {
+    inUse: flat.length / 2,
+    holders,
+    waiting: Number(waiting ?? 0),
+    lastFencingToken: Number(lastFence) > 0 ? Number(lastFence) : null,
+  };
+}
+
+/** `reentrant: true` and `fair: true` make no sense for a semaphore permit: say so up front. */
+function checkNoReentrantOrFair(options: object): void {
+  for (const option of ['reentrant', 'fair'] as const) {
+    const value = (options as Partial<Record<typeof option, unknown>>)[option];
+    if (value !== undefined && value !== false) {
+      throw new LockOptionError(
+        option,
+        option === 'reentrant'
+          ? 'semaphore permits are not reentrant: each acquire takes permits of its own.'
+          : 'semaphores have no fair (FIFO) mode; use a fair lock for arrival order.',
+      );
+    }
+  }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
