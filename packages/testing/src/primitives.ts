@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe } from 'vitest';
 import type { AdapterUnderTest, ConnectedClient } from './conformance.js';
 import { describeFairLock } from './primitives/fair-lock.js';
 import { describeReadWriteLock } from './primitives/read-write-lock.js';
+import { describeSemaphore } from './primitives/semaphore.js';
 import { provisionRedis, type RedisInstance } from './redis-server.js';
 
 /** What every primitive's sub-suite gets: a Redis of its own file, clients, and Lockers. */
@@ -64,5 +65,6 @@ export function runPrimitivesSuite(adapter: AdapterUnderTest): void {
 
     describeFairLock(context);
     describeReadWriteLock(context);
+    describeSemaphore(context);
   });
 }
