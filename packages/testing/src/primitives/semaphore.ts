@@ -324,6 +324,19 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
         await waitFor(async () => (await command('EXISTS', waitersKey(sem))) === 0, 2_000);
         expect(recorder.calls).toEqual(['semaphore-acquire', 'semaphore-release']);
 
+        // Aborted while asleep between attempts: it leaves at once, not when its registration lapses.
+        const sleeper = new AbortController();
+        const sleeping = rejectionOf(
+          semaphore(sem.name, { limit: 1, retryDelay: 5_000, retryCount: 3 }).acquire({
+            signal: sleeper.signal,
+          }),
+        );
+        await waitFor(async () => (await command('EXISTS', waitersKey(sem))) === 1, 2_000);
+        await elapse(50);
+        sleeper.abort();
+        expect((await sleeping).code).toBe('LOCK_ACQUIRE_ABORTED');
+        await waitFor(async () => (await command('EXISTS', waitersKey(sem))) === 0, 1_000);
+
         const silent = recordingRunner(suite.client().runner);
         const aborted = await rejectionOf(
           semaphore(sem.name, { limit: 1 }, silent).acquire({ signal: AbortSignal.abort() }),
