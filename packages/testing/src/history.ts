@@ -38,10 +38,20 @@ export interface HoldInterval {
    * (every hold exclusive); see {@link checkReadWriteHistory}.
    */
   readonly mode?: HoldMode;
+  /** How many semaphore permits the hold took (see {@link checkCapacity}); absent means 1. */
+  readonly permits?: number;
 }
 
 /** The kind of a read-write lock hold. */
 export type HoldMode = 'read' | 'write';
+
+/** What {@link HistoryRecorder.begin} may record about a hold besides the lock itself. */
+export interface HoldDetails {
+  /** A read-write lock's `read` or `write` hold. */
+  readonly mode?: HoldMode;
+  /** How many semaphore permits the hold took, when more than one. */
+  readonly permits?: number;
+}
 
 /** The parts of a held `Lock` the recorder reads; a `Lock` from `@lock/core` fits. */
 export interface RecordableLock {
@@ -96,12 +106,15 @@ export class HistoryRecorder {
   }
 
   /**
-   * Starts an interval for `lock`, which must be held right now; `mode` marks a read-write lock's
-   * read or write hold.
+   * Starts an interval for `lock`, which must be held right now. `details`: a read-write lock's
+   * hold `mode` (or just the mode), and how many semaphore `permits` the hold took.
    */
-  begin(lock: RecordableLock, mode?: HoldMode): OpenHold {
+  begin(lock: RecordableLock, details?: HoldMode | HoldDetails): OpenHold {
+    const { mode, permits } =
+      typeof details === 'string' ? { mode: details, permits: undefined } : (details ?? {});
     const record: MutableInterval = {
       ...(mode === undefined ? {} : { mode }),
+      ...(permits === undefined ? {} : { permits }),
       lock: lock.name,
       token: lock.token,
       fencingToken: lock.fencingToken ?? null,
@@ -228,19 +241,7 @@ function checkByLock(
   intervals: readonly HoldInterval[],
   check: (sortedList: readonly HoldInterval[], report: ReportLists) => void,
 ): HistoryReport {
-  for (const interval of intervals) {
-    if (!Number.isFinite(interval.start) || !Number.isFinite(interval.end) || interval.end < interval.start) {
-      throw new TypeError(
-        `invalid interval on "${interval.lock}" by ${interval.token}: [${interval.start}, ${interval.end}]`,
-      );
-    }
-  }
-  const byLock = new Map<string, HoldInterval[]>();
-  for (const interval of intervals) {
-    const list = byLock.get(interval.lock) ?? [];
-    list.push(interval);
-    byLock.set(interval.lock, list);
-  }
+  const byLock = validIntervalsByLock(intervals);
   const sorted: HoldInterval[] = [];
   const report: ReportLists = { overlaps: [], excusedOverlaps: [], fencingViolations: [] };
   for (const list of byLock.values()) {
@@ -312,4 +313,122 @@ function checkTokensAfterEnds(
       report.fencingViolations.push({ earlier, later });
     }
   }
+}
+
+/** Checks every interval's times, and groups the intervals by lock. */
+function validIntervalsByLock(intervals: readonly HoldInterval[]): Map<string, HoldInterval[]> {
+  const byLock = new Map<string, HoldInterval[]>();
+  for (const interval of intervals) {
+    if (!Number.isFinite(interval.start) || !Number.isFinite(interval.end) || interval.end < interval.start) {
+      throw new TypeError(
+        `invalid interval on "${interval.lock}" by ${interval.token}: [${interval.start}, ${interval.end}]`,
+      );
+    }
+    const list = byLock.get(interval.lock) ?? [];
+    list.push(interval);
+    byLock.set(interval.lock, list);
+  }
+  return byLock;
+}
+
+/** A stretch of time during which one semaphore had more permits held than its limit. */
+export interface CapacityViolation {
+  readonly lock: string;
+  /** Start and end of the stretch, µs. */
+  readonly from: number;
+  readonly to: number;
+  /** The most permits held at once within it. */
+  readonly peak: number;
+  readonly limit: number;
+  /** The holds in force at that peak. */
+  readonly holders: readonly HoldInterval[];
+}
+
+/** What {@link checkCapacity} found. */
+export interface CapacityReport {
+  /** Stretches over the limit, counting each hold only until its holder was told of its loss. */
+  readonly violations: readonly CapacityViolation[];
+  /**
+   * Stretches over the limit that vanish once each hold is cut at its loss notice: the library
+   * told the holder; stopping was up to it. (Reported as found when counting whole holds.)
+   */
+  readonly excusedViolations: readonly CapacityViolation[];
+}
+
+/**
+ * Checks that no lock (semaphore) ever had more than `limit` permits held at once, in a history
+ * from any number of processes on one machine. Each hold counts `permits` (default 1) over
+ * `[start, end]`; holds that touch (`a.end === b.start`) do not share time. A hold whose holder was
+ * told of its loss (`lostNoticeAt`) counts only until that notice: an excess that needs the time
+ * after it is excused, like an excused overlap in {@link checkHistory}. With `limit` 1 this is
+ * mutual exclusion.
+ *
+ * @throws TypeError for an interval whose times are not finite or that ends before it starts, or a
+ *   limit that is not a positive integer.
+ */
+export function checkCapacity(intervals: readonly HoldInterval[], limit: number): CapacityReport {
+  if (!Number.isSafeInteger(limit) || limit <= 0) {
+    throw new TypeError(`limit must be a positive integer, got ${limit}`);
+  }
+  const violations: CapacityViolation[] = [];
+  const excusedViolations: CapacityViolation[] = [];
+  for (const list of validIntervalsByLock(intervals).values()) {
+    const told = excessStretches(list, limit, (interval) =>
+      interval.lostNoticeAt === null
+        ? interval.end
+        : Math.max(interval.start, Math.min(interval.end, interval.lostNoticeAt)),
+    );
+    violations.push(...told);
+    for (const stretch of excessStretches(list, limit, (interval) => interval.end)) {
+      const unexcused = told.some((violation) => violation.from < stretch.to && stretch.from < violation.to);
+      if (!unexcused) excusedViolations.push(stretch);
+    }
+  }
+  return { violations, excusedViolations };
+}
+
+/**
+ * Sweeps the holds of one lock in time order, each counted from its start to `endOf(hold)`, and
+ * returns every stretch during which more than `limit` permits were held.
+ */
+function excessStretches(
+  list: readonly HoldInterval[],
+  limit: number,
+  endOf: (interval: HoldInterval) => number,
+): CapacityViolation[] {
+  type SweepEvent = { time: number; delta: number; interval: HoldInterval };
+  const events: SweepEvent[] = [];
+  for (const interval of list) {
+    const end = endOf(interval);
+    if (end <= interval.start) continue; // a zero-length hold shares no time
+    const permits = interval.permits ?? 1;
+    events.push({ time: interval.start, delta: permits, interval }, { time: end, delta: -permits, interval });
+  }
+  // At equal times, ends come first: touching holds do not share time.
+  events.sort((a, b) => a.time - b.time || a.delta - b.delta);
+
+  const stretches: CapacityViolation[] = [];
+  const active = new Set<HoldInterval>();
+  let held = 0;
+  let open: { from: number; peak: number; holders: HoldInterval[] } | undefined;
+  for (const { time, delta, interval } of events) {
+    held += delta;
+    if (delta > 0) active.add(interval);
+    else active.delete(interval);
+    if (held > limit) {
+      if (open === undefined) open = { from: time, peak: held, holders: [...active] };
+      else if (held > open.peak) Object.assign(open, { peak: held, holders: [...active] });
+    } else if (open !== undefined) {
+      stretches.push({
+        lock: interval.lock,
+        from: open.from,
+        to: time,
+        peak: open.peak,
+        limit,
+        holders: open.holders,
+      });
+      open = undefined;
+    }
+  }
+  return stretches;
 }

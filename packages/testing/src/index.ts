@@ -24,6 +24,9 @@ export {
   startFaultProxy,
 } from './fault-proxy.js';
 export {
+  type CapacityReport,
+  type CapacityViolation,
+  checkCapacity,
   checkHistory,
   checkReadWriteHistory,
   type FencingViolation,

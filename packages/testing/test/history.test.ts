@@ -1,6 +1,7 @@
 import { Locker, LockLostError } from '@lock/core';
 import { describe, expect, it } from 'vitest';
 import {
+  checkCapacity,
   checkHistory,
   checkReadWriteHistory,
   HistoryRecorder,
@@ -121,6 +122,150 @@ describe('checkHistory', () => {
   });
 });
 
+/** A small seeded PRNG (mulberry32), so that the generated histories are the same every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The history an in-memory semaphore produces: `clients` clients each take `permitsOf(client)`
+ * permits, hold them a random while and give them back, `rounds` times, on a simulated clock.
+ * `admits(inUse, permits)` is the semaphore's admission check: a correct one or a broken one.
+ */
+function simulateSemaphore(
+  admits: (inUse: number, permits: number) => boolean,
+  {
+    clients = 8,
+    rounds = 30,
+    permitsOf = () => 1,
+    seed = 7,
+  }: { clients?: number; rounds?: number; permitsOf?: (client: number) => number; seed?: number } = {},
+): HoldInterval[] {
+  const random = seeded(seed);
+  type Client = { permits: number; holdUntil: number | null; start: number; left: number };
+  const state: Client[] = Array.from({ length: clients }, (_, client) => ({
+    permits: permitsOf(client),
+    holdUntil: null,
+    start: 0,
+    left: rounds,
+  }));
+  const history: HoldInterval[] = [];
+  let inUse = 0;
+  for (let now = 0; state.some((client) => client.left > 0 || client.holdUntil !== null); now += 1) {
+    for (const client of state) {
+      if (client.holdUntil !== null && client.holdUntil <= now) {
+        history.push(hold(client.start, now, { permits: client.permits }));
+        inUse -= client.permits;
+        client.holdUntil = null;
+      }
+    }
+    for (const client of state) {
+      if (client.holdUntil === null && client.left > 0 && random() < 0.5 && admits(inUse, client.permits)) {
+        inUse += client.permits;
+        client.left -= 1;
+        client.start = now;
+        client.holdUntil = now + 1 + Math.floor(random() * 10);
+      }
+    }
+  }
+  return history;
+}
+
+describe('checkCapacity', () => {
+  it('accepts up to limit holds at once', () => {
+    const report = checkCapacity([hold(0, 100), hold(10, 90), hold(20, 80), hold(100, 150)], 3);
+    expect(report.violations).toEqual([]);
+    expect(report.excusedViolations).toEqual([]);
+  });
+
+  it('finds limit + 1 holds at once: when, how many, and who', () => {
+    const [a, b, c, d] = [hold(0, 100), hold(10, 90), hold(20, 80), hold(50, 60)];
+    const report = checkCapacity([d, c, b, a] as HoldInterval[], 3);
+    expect(report.violations).toEqual([
+      { lock: 'L', from: 50, to: 60, peak: 4, limit: 3, holders: [a, b, c, d] },
+    ]);
+  });
+
+  it('reports one stretch per excess, with its peak', () => {
+    const report = checkCapacity([hold(0, 100), hold(10, 30), hold(20, 40), hold(50, 80), hold(60, 70)], 2);
+    expect(report.violations.map(({ from, to, peak }) => ({ from, to, peak }))).toEqual([
+      { from: 20, to: 30, peak: 3 },
+      { from: 60, to: 70, peak: 3 },
+    ]);
+  });
+
+  it('accepts holds that touch: an end and a start at the same microsecond share no time', () => {
+    expect(checkCapacity([hold(0, 10), hold(0, 10), hold(10, 20), hold(10, 20)], 2).violations).toEqual([]);
+    expect(checkCapacity([hold(0, 11), hold(0, 10), hold(10, 20), hold(10, 20)], 2).violations).toHaveLength(
+      1,
+    );
+  });
+
+  it('counts a hold of several permits as that many', () => {
+    expect(checkCapacity([hold(0, 10, { permits: 2 }), hold(5, 15)], 3).violations).toEqual([]);
+    const report = checkCapacity([hold(0, 10, { permits: 3 }), hold(5, 15)], 3);
+    expect(report.violations[0]).toMatchObject({ from: 5, to: 10, peak: 4 });
+  });
+
+  it('checks each lock apart', () => {
+    const report = checkCapacity([hold(0, 10, { lock: 'a' }), hold(0, 10, { lock: 'b' })], 1);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('excuses an excess that only exists after a holder was told of its loss', () => {
+    const stale = hold(0, 100, { lostNoticeAt: 40, lostReason: 'expired' });
+    const report = checkCapacity([stale, hold(10, 100), hold(50, 100)], 2);
+    expect(report.violations).toEqual([]);
+    expect(report.excusedViolations).toHaveLength(1);
+    expect(report.excusedViolations[0]).toMatchObject({ from: 50, to: 100, peak: 3 });
+  });
+
+  it('does not excuse an excess that began before the notice', () => {
+    const late = hold(0, 100, { lostNoticeAt: 70, lostReason: 'expired' });
+    const report = checkCapacity([late, hold(10, 100), hold(50, 100)], 2);
+    expect(report.violations).toEqual([expect.objectContaining({ from: 50, to: 70, peak: 3 })]);
+    expect(report.excusedViolations).toEqual([]);
+  });
+
+  it('with limit 1 agrees with checkHistory on 200 random histories', () => {
+    const random = seeded(42);
+    for (let run = 0; run < 200; run += 1) {
+      const history = Array.from({ length: 6 }, () => {
+        const start = Math.floor(random() * 100);
+        return hold(start, start + Math.floor(random() * 30));
+      });
+      const exclusive = checkHistory(history).overlaps.length === 0;
+      expect(checkCapacity(history, 1).violations.length === 0, JSON.stringify(history)).toBe(exclusive);
+    }
+  });
+
+  it('passes a correct semaphore and catches an off-by-one one (a checker that can fail)', () => {
+    const correct = simulateSemaphore((inUse, permits) => inUse + permits <= 3);
+    const offByOne = simulateSemaphore((inUse, permits) => inUse + permits <= 3 + 1);
+    const ignoresPermits = simulateSemaphore((inUse) => inUse < 3, {
+      permitsOf: (client) => 1 + (client % 2),
+    });
+    expect(correct.length).toBe(8 * 30);
+    expect(checkCapacity(correct, 3).violations).toEqual([]);
+    expect(checkCapacity(offByOne, 3).violations.length).toBeGreaterThan(0);
+    expect(checkCapacity(ignoresPermits, 3).violations.length).toBeGreaterThan(0);
+    // And the broken ones' own histories stay within what they actually admitted.
+    expect(checkCapacity(offByOne, 4).violations).toEqual([]);
+  });
+
+  it('rejects a bad interval or limit', () => {
+    expect(() => checkCapacity([hold(10, 5)], 1)).toThrow(TypeError);
+    expect(() => checkCapacity([], 0)).toThrow(TypeError);
+    expect(() => checkCapacity([], 1.5)).toThrow(TypeError);
+  });
+});
+
 describe('HistoryRecorder', () => {
   /** A stand-in for a held Lock whose signal the test controls. */
   function fakeLock(name = 'L', fencingToken: number | null = 4) {
@@ -155,6 +300,12 @@ describe('HistoryRecorder', () => {
     });
     expect(() => open.end()).toThrow(/already ended/);
     expect(recorder.intervals).toHaveLength(1);
+  });
+
+  it('records the permits of a semaphore hold, when given', () => {
+    const recorder = new HistoryRecorder({ now: () => 1 });
+    expect(recorder.begin(fakeLock('one').lock).end()).not.toHaveProperty('permits');
+    expect(recorder.begin(fakeLock('three').lock, { permits: 3 }).end()).toMatchObject({ permits: 3 });
   });
 
   it('records when the holder is told of a loss, but not a normal release', () => {
