@@ -39,13 +39,23 @@ export interface Worker<In, Out extends { type: string }> {
   stderr(): string;
 }
 
+/** Extras for a worker process. */
+export interface SpawnOptions {
+  /** Further Node options, after the tsx loader (e.g. another `--import` preload). */
+  readonly execArgv?: readonly string[];
+  /** Environment variables added to the parent's. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /** Forks `file` (a `.ts` worker in this directory) with `config` as JSON in argv[2]. */
 export function spawnWorker<In, Out extends { type: string }>(
   file: string,
   config: unknown,
+  options: SpawnOptions = {},
 ): Worker<In, Out> {
   const child = fork(workerPath(file), [JSON.stringify(config)], {
-    execArgv: ['--import', TSX_LOADER],
+    execArgv: ['--import', TSX_LOADER, ...(options.execArgv ?? [])],
+    env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
   });
   if (child.pid === undefined) throw new Error(`could not fork ${file}`);

@@ -120,3 +120,58 @@ export type FromReadWriteWorker =
       readonly durationMs: number;
     }
   | WorkerFailed;
+
+/**
+ * Configuration of `semaphore-worker.ts`:
+ * - `contend`: `acquirers` concurrent loops each take one permit `rounds` times (waiting as
+ *   long as it takes), hold it briefly while counting the holders inside in Redis, and release;
+ * - `hold`: take one permit without renewal and never release it; report what the handle and
+ *   Redis say, then when the permit is lost.
+ */
+export interface SemaphoreWorkerConfig {
+  readonly url: string;
+  readonly kind: ClientKind;
+  readonly name: string;
+  /** The limit this process passes (tests of disagreeing callers give some a larger one). */
+  readonly limit: number;
+  readonly mode: 'contend' | 'hold';
+  readonly ttl: number;
+  readonly acquirers: number;
+  readonly rounds: number;
+  /** A Redis counter of the holders inside, INCR on entry and DECR on exit (`contend`). */
+  readonly insideKey: string;
+}
+
+export type ToSemaphoreWorker = { readonly type: 'start' };
+
+export type FromSemaphoreWorker =
+  | {
+      readonly type: 'ready';
+      readonly pid: number;
+      /** This process's `Date.now()`, skewed or not, and the monotonic time it was read at (µs). */
+      readonly wallClock: number;
+      readonly at: number;
+    }
+  | {
+      readonly type: 'done';
+      readonly pid: number;
+      readonly intervals: readonly HoldInterval[];
+      /** Attempts sent to Redis, summed over every acquire. */
+      readonly attempts: number;
+      /** The most holders the Redis counter showed inside at once, as seen on entry. */
+      readonly maxInside: number;
+      /** Holds whose signal was aborted before the hold ended (none expected). */
+      readonly lostDuringHold: number;
+      readonly fencingTokens: readonly number[];
+    }
+  | {
+      readonly type: 'held';
+      readonly token: string;
+      /** Monotonic µs just before the acquire was sent, and just after it resolved. */
+      readonly sentAt: number;
+      readonly confirmedAt: number;
+      /** `permit.remainingTime()` right after acquiring: computed by the server. */
+      readonly remaining: number;
+    }
+  | { readonly type: 'lost'; readonly at: number; readonly reason: string | null }
+  | WorkerFailed;
