@@ -26,6 +26,7 @@ import * as lockConflict from './15-lock-conflict.js';
 import * as manualExtend from './16-manual-extend.js';
 import * as lostLock from './17-lost-lock.js';
 import * as fencing from './18-fencing.js';
+import * as semaphore from './19-semaphore.js';
 import * as readWriteLock from './20-read-write-lock.js';
 import * as fairLock from './21-fair-lock.js';
 import { type Example, runExample, warnIfStillRunning, withRedis } from './shared.js';
@@ -49,6 +50,7 @@ const EXAMPLES: readonly Example[] = [
   manualExtend,
   lostLock,
   fencing,
+  semaphore,
   readWriteLock,
   fairLock,
 ];
