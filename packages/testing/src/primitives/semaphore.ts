@@ -157,6 +157,9 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
     });
 
     describe('per-holder expiry, renewal and the lost signal', () => {
+      /** Renewal every 100 ms, far inside the ttl: a loss is found by a renewal, not by expiry. */
+      const renewingFast = { ttl: 3_000, renewalInterval: 100, autoRenewal: true } as const;
+
       it('each holder has its own expiry: one expires while the other stays', async () => {
         const sem = semaphore(uniquePrimitiveName('own-expiry'), { limit: 2 });
         const short = await sem.acquire({ ttl: 250 });
@@ -204,12 +207,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it("the lost signal fires ('taken') when one holder's permit is deleted; the other keeps its own", async () => {
-        const sem = semaphore(uniquePrimitiveName('deleted'), {
-          limit: 2,
-          ttl: 3_000,
-          renewalInterval: 100,
-          autoRenewal: true,
-        });
+        const sem = semaphore(uniquePrimitiveName('deleted'), { limit: 2, ...renewingFast });
         const victim = await sem.acquire();
         const other = await sem.acquire();
         await command('ZREM', sem.key, `${victim.token}:1`);
@@ -227,12 +225,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it("the lost signal fires ('taken') for every holder when the whole key is deleted", async () => {
-        const sem = semaphore(uniquePrimitiveName('flushed'), {
-          limit: 3,
-          ttl: 3_000,
-          renewalInterval: 100,
-          autoRenewal: true,
-        });
+        const sem = semaphore(uniquePrimitiveName('flushed'), { limit: 3, ...renewingFast });
         const holders = await Promise.all([1, 2, 3].map(() => sem.acquire()));
         await command('DEL', sem.key);
         const reasons = await Promise.all(holders.map((holder) => whenAborted(holder.signal)));
