@@ -104,7 +104,7 @@ export interface SemaphoreContext {
   readonly hooks: LockHooks;
 }
 
-/** The Redis key of the semaphore called `name`: apart from the mutex of the same name. */
+/** The Redis key of the semaphore called `name`: apart from the mutex of the same name. @internal */
 export function semaphoreKey(prefix: string, name: string): string {
   return `${lockKey(prefix, name)}:semaphore`;
 }
