@@ -52,3 +52,13 @@ export function readersKey(key: string): string {
 export function writersWaitingKey(key: string): string {
   return `${key}:writers-waiting`;
 }
+
+/** The Redis key of the semaphore called `name`: its permits, apart from the mutex of the same name. */
+export function semaphoreKey(prefix: string, name: string): string {
+  return `${lockKey(prefix, name)}:semaphore`;
+}
+
+/** A semaphore's registered waiters: tokens scored by when each registration lapses (server ms). */
+export function semaphoreWaitersKey(key: string): string {
+  return `${key}:waiters`;
+}

@@ -244,9 +244,12 @@ export class Locker {
    * await using permit = await pool.acquire({ waitTimeout: 5_000 });
    * ```
    *
-   * @throws {LockOptionError} for an invalid name, limit or option, or `reentrant`/`fair: true`.
+   * @throws {LockOptionError} for an invalid name, limit or option (`reentrant` and `fair: true`
+   *   and `replicas` are rejected), or on a Redlock `Locker`; nothing is sent to Redis.
    */
   semaphore(name: string, options: SemaphoreOptions): Semaphore {
+    checkLockName(name);
+    this.#refuseRedlock('semaphores');
     const context = {
       runner: this.#runner,
       prefix: this.prefix,

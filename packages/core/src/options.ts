@@ -309,6 +309,20 @@ export function checkSignal(signal: unknown): asserts signal is AbortSignal | un
   }
 }
 
+/**
+ * For primitives whose holds are neither reentrant nor fair (semaphore, read-write lock): `true`
+ * for either option is refused with `why`. A non-object is left for `resolveLockOptions` to report.
+ */
+export function checkNeitherReentrantNorFair(options: unknown, why: string): void {
+  if (typeof options !== 'object' || options === null) return;
+  for (const option of ['reentrant', 'fair'] as const) {
+    const value: unknown = (options as Partial<Record<typeof option, unknown>>)[option];
+    if (value !== undefined && value !== false) {
+      throw new LockOptionError(option, `${why}; got ${String(value)}.`);
+    }
+  }
+}
+
 /** A duration argument such as `extend(ms)`: a positive integer number of milliseconds. */
 export function checkPositiveInteger(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {

@@ -12,7 +12,13 @@ import type { LockHooks } from './hooks.js';
 import { fencingCounterKey, readersKey, releaseChannel, writersWaitingKey } from './keys.js';
 import { Lock } from './lock.js';
 import { queuePlaceTtl } from './mutex.js';
-import { type LockOptions, type ResolvedLockOptions, resolveLockOptions, stripUndefined } from './options.js';
+import {
+  checkNeitherReentrantNorFair,
+  type LockOptions,
+  type ResolvedLockOptions,
+  resolveLockOptions,
+  stripUndefined,
+} from './options.js';
 import {
   type AcquireReply,
   type AcquireRequest,
@@ -91,6 +97,8 @@ export interface ReadWriteLockContext {
 
 type Mode = 'read' | 'write';
 
+const NEITHER_REENTRANT_NOR_FAIR = 'a read-write lock is neither reentrant nor fair (it prefers writers)';
+
 /**
  * A read-write lock: any number of read holds at once, or one write hold. Get one with
  * `locker.readWriteLock(name, options?)`; it is a light front (no Redis call) that hands out
@@ -138,7 +146,7 @@ export class ReadWriteLock {
    * @throws {LockOptionError} for an invalid option.
    */
   constructor(context: ReadWriteLockContext) {
-    checkNeitherReentrantNorFair(context.options);
+    checkNeitherReentrantNorFair(context.options, NEITHER_REENTRANT_NOR_FAIR);
     const base = { ...context.defaults, reentrant: false, fair: false };
     if (resolveLockOptions(base, context.options).replicas !== undefined) {
       // Never wait less than asked for: refuse rather than silently skip the WAIT.
@@ -245,7 +253,7 @@ export class ReadWriteLock {
   }
 
   #create(mode: Mode, options: ReadWriteLockOptions | undefined): Lock {
-    checkNeitherReentrantNorFair(options);
+    checkNeitherReentrantNorFair(options, NEITHER_REENTRANT_NOR_FAIR);
     const resolved = resolveLockOptions(this.#defaults, options);
     const protocol =
       mode === 'read'
@@ -300,19 +308,6 @@ export class ReadWriteLock {
       throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: this.name, ...outcome });
     }
     return outcome.value;
-  }
-}
-
-function checkNeitherReentrantNorFair(options: ReadWriteLockOptions | undefined): void {
-  if (typeof options !== 'object' || options === null) return; // resolveLockOptions reports it
-  for (const option of ['reentrant', 'fair'] as const) {
-    const value: unknown = options[option];
-    if (value !== undefined && value !== false) {
-      throw new LockOptionError(
-        option,
-        `a read-write lock is neither reentrant nor fair (it prefers writers); got ${String(value)}.`,
-      );
-    }
   }
 }
 

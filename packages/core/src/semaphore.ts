@@ -8,10 +8,17 @@
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { acquireOrThrow, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
-import { fencingCounterKey, lockKey, wakeChannelPrefix } from './keys.js';
+import { fencingCounterKey, semaphoreKey, semaphoreWaitersKey, wakeChannelPrefix } from './keys.js';
 import { Lock } from './lock.js';
 import { queuePlaceTtl } from './mutex.js';
-import { checkLockName, type LockOptions, type ResolvedLockOptions, resolveLockOptions } from './options.js';
+import {
+  checkLockName,
+  checkNeitherReentrantNorFair,
+  type LockOptions,
+  type ResolvedLockOptions,
+  resolveLockOptions,
+  stripUndefined,
+} from './options.js';
 import {
   type AcquireReply,
   type AcquireRequest,
@@ -30,14 +37,17 @@ import {
 
 /**
  * The lock options that apply to a semaphore permit: every {@link LockOptions} option except
- * `reentrant` and `fair`, which a semaphore does not support (passing `true` for either is a
- * {@link LockOptionError}; a Locker's defaults for them do not apply to semaphores).
+ * `reentrant`, `fair` and `replicas`, which a semaphore does not support (passing `true` for the
+ * first two, or any `replicas`, is a {@link LockOptionError}). A Locker's `reentrant` and `fair`
+ * defaults do not apply to semaphores; a Locker-wide `replicas` makes `locker.semaphore` refuse.
  */
-export interface PermitLockOptions extends Omit<LockOptions, 'reentrant' | 'fair'> {
+export interface PermitLockOptions extends Omit<LockOptions, 'reentrant' | 'fair' | 'replicas'> {
   /** Permits are never reentrant: every acquire takes permits of its own. Only `false` is accepted. */
   reentrant?: false;
   /** Semaphores do not queue waiters in arrival order. Only `false` is accepted. */
   fair?: false;
+  /** Semaphores do not wait for replicas (only the mutex does): leave it unset. */
+  replicas?: undefined;
 }
 
 /** Options of `Locker.semaphore`: the limit, and lock options that every permit of it uses. */
@@ -104,16 +114,6 @@ export interface SemaphoreContext {
   readonly hooks: LockHooks;
 }
 
-/** The Redis key of the semaphore called `name`: apart from the mutex of the same name. @internal */
-export function semaphoreKey(prefix: string, name: string): string {
-  return `${lockKey(prefix, name)}:semaphore`;
-}
-
-/** The semaphore's registered waiters (tokens scored by when their registration lapses). */
-function waitersKey(key: string): string {
-  return `${key}:waiters`;
-}
-
 type SemaphoreKeys = readonly [permits: string, fencingCounter: string, waiters: string];
 
 /**
@@ -155,15 +155,15 @@ export class Semaphore {
     if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
       throw new LockOptionError('limit', `expected a positive integer, got ${describe(limit)}.`);
     }
-    checkNoReentrantOrFair(lockOptions);
+    checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
     const { reentrant: _reentrant, fair: _fair, ...lockerDefaults } = context.defaults;
-    resolveLockOptions(lockerDefaults, lockOptions);
-    this.#permitDefaults = { ...lockerDefaults, ...definedOnly(lockOptions) };
+    checkNoReplicas(resolveLockOptions(lockerDefaults, lockOptions));
+    this.#permitDefaults = { ...lockerDefaults, ...stripUndefined(lockOptions) };
     this.#context = context;
     this.name = name;
     this.key = semaphoreKey(context.prefix, name);
     this.limit = limit;
-    this.#keys = [this.key, fencingCounterKey(this.key), waitersKey(this.key)];
+    this.#keys = [this.key, fencingCounterKey(this.key), semaphoreWaitersKey(this.key)];
   }
 
   /**
@@ -180,8 +180,8 @@ export class Semaphore {
     if (permits > this.limit) {
       throw new LockOptionError('permits', `${permits} is more than the limit of ${this.limit}.`);
     }
-    checkNoReentrantOrFair(lockOptions);
-    const resolved = resolveLockOptions(this.#permitDefaults, lockOptions);
+    checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
+    const resolved = checkNoReplicas(resolveLockOptions(this.#permitDefaults, lockOptions));
     const { runner, hooks } = this.#context;
     return new Lock({
       runner,
@@ -340,23 +340,15 @@ async function readSemaphore(runner: ScriptRunner, keys: SemaphoreKeys): Promise
   };
 }
 
-/** `reentrant: true` and `fair: true` make no sense for a semaphore permit: say so up front. */
-function checkNoReentrantOrFair(options: object): void {
-  for (const option of ['reentrant', 'fair'] as const) {
-    const value = (options as Partial<Record<typeof option, unknown>>)[option];
-    if (value !== undefined && value !== false) {
-      throw new LockOptionError(
-        option,
-        option === 'reentrant'
-          ? 'semaphore permits are not reentrant: each acquire takes permits of its own.'
-          : 'semaphores have no fair (FIFO) mode; use a fair lock for arrival order.',
-      );
-    }
-  }
-}
+const NEITHER_REENTRANT_NOR_FAIR =
+  'a semaphore permit is neither reentrant (each acquire takes permits of its own) nor fair (no FIFO order)';
 
-function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+/** Never wait less than asked for: a semaphore refuses `replicas` rather than skip the WAIT. */
+function checkNoReplicas(resolved: ResolvedLockOptions): ResolvedLockOptions {
+  if (resolved.replicas !== undefined) {
+    throw new LockOptionError('replicas', 'semaphores do not wait for replicas; only the mutex does.');
+  }
+  return resolved;
 }
 
 function describe(value: unknown): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LockOptionError } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from '../src/runner.js';
 
@@ -85,5 +86,30 @@ describe('Semaphore (pure logic, scripted runner)', () => {
       ttl: 1_000,
       retryDelay: 10,
     });
+  });
+
+  it('is refused on a Redlock Locker, and refuses replicas from any level; nothing is sent', () => {
+    const { runner, calls } = scriptedRunner(() => 0);
+    const others = [scriptedRunner(() => 0).runner, scriptedRunner(() => 0).runner];
+    const refused = (make: () => unknown, option: string) => {
+      const error = (() => {
+        try {
+          make();
+        } catch (caught) {
+          return caught;
+        }
+        return undefined;
+      })();
+      expect(LockOptionError.isInstance(error)).toBe(true);
+      expect((error as LockOptionError).option).toBe(option);
+    };
+    refused(() => new Locker([runner, ...others]).semaphore('pool', { limit: 2 }), 'runner');
+    const replicas = { count: 1, timeout: 100 };
+    refused(() => new Locker(runner, { replicas }).semaphore('pool', { limit: 2 }), 'replicas');
+    refused(() => new Locker(runner).semaphore('pool', { limit: 2, replicas } as never), 'replicas');
+    const semaphore = new Locker(runner).semaphore('pool', { limit: 2 });
+    refused(() => semaphore.createPermit({ replicas } as never), 'replicas');
+    refused(() => semaphore.createPermit({ reentrant: true } as never), 'reentrant');
+    expect(calls).toEqual([]);
   });
 });

@@ -458,6 +458,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
         ['a string limit', { limit: '3' }],
         ['reentrant: true', { limit: 3, reentrant: true }],
         ['fair: true', { limit: 3, fair: true }],
+        ['replicas', { limit: 3, replicas: { count: 1, timeout: 100 } }],
         ['a bad ttl', { limit: 3, ttl: 0 }],
         ['an unknown option', { limit: 3, permit: 2 }],
       ];
@@ -485,6 +486,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
         ['permits above the limit', { permits: 4 }],
         ['reentrant: true', { reentrant: true }],
         ['fair: true', { fair: true }],
+        ['replicas', { replicas: { count: 1, timeout: 100 } }],
         ['a per-call limit', { limit: 5 }],
         ['a bad renewalInterval', { ttl: 1_000, renewalInterval: 1_000 }],
         ['a signal that is not an AbortSignal', { signal: { aborted: 'no' } }],
