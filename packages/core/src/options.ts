@@ -386,3 +386,14 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   return typeof value;
 }
+
+/**
+ * Primitives other than the mutex do not wait for replicas: they refuse the option rather than
+ * silently skip the WAIT (never wait less than asked for).
+ */
+export function refuseReplicas(resolved: ResolvedLockOptions, primitive: string): ResolvedLockOptions {
+  if (resolved.replicas !== undefined) {
+    throw new LockOptionError('replicas', `${primitive} do not wait for replicas; only the mutex does.`);
+  }
+  return resolved;
+}

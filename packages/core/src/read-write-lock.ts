@@ -16,6 +16,7 @@ import {
   checkNeitherReentrantNorFair,
   type LockOptions,
   type ResolvedLockOptions,
+  refuseReplicas,
   resolveLockOptions,
   stripUndefined,
 } from './options.js';
@@ -148,13 +149,7 @@ export class ReadWriteLock {
   constructor(context: ReadWriteLockContext) {
     checkNeitherReentrantNorFair(context.options, NEITHER_REENTRANT_NOR_FAIR);
     const base = { ...context.defaults, reentrant: false, fair: false };
-    if (resolveLockOptions(base, context.options).replicas !== undefined) {
-      // Never wait less than asked for: refuse rather than silently skip the WAIT.
-      throw new LockOptionError(
-        'replicas',
-        'read-write locks do not wait for replicas; only the mutex does.',
-      );
-    }
+    refuseReplicas(resolveLockOptions(base, context.options), 'read-write locks');
     this.#defaults = { ...base, ...stripUndefined(context.options) };
     this.#runner = context.runner;
     this.#hooks = context.hooks;
@@ -254,7 +249,7 @@ export class ReadWriteLock {
 
   #create(mode: Mode, options: ReadWriteLockOptions | undefined): Lock {
     checkNeitherReentrantNorFair(options, NEITHER_REENTRANT_NOR_FAIR);
-    const resolved = resolveLockOptions(this.#defaults, options);
+    const resolved = refuseReplicas(resolveLockOptions(this.#defaults, options), 'read-write locks');
     const protocol =
       mode === 'read'
         ? new ReadProtocol(this.#runner, this.#keys)

@@ -16,6 +16,7 @@ import {
   checkNeitherReentrantNorFair,
   type LockOptions,
   type ResolvedLockOptions,
+  refuseReplicas,
   resolveLockOptions,
   stripUndefined,
 } from './options.js';
@@ -157,7 +158,7 @@ export class Semaphore {
     }
     checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
     const { reentrant: _reentrant, fair: _fair, ...lockerDefaults } = context.defaults;
-    checkNoReplicas(resolveLockOptions(lockerDefaults, lockOptions));
+    refuseReplicas(resolveLockOptions(lockerDefaults, lockOptions), 'semaphores');
     this.#permitDefaults = { ...lockerDefaults, ...stripUndefined(lockOptions) };
     this.#context = context;
     this.name = name;
@@ -181,7 +182,7 @@ export class Semaphore {
       throw new LockOptionError('permits', `${permits} is more than the limit of ${this.limit}.`);
     }
     checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
-    const resolved = checkNoReplicas(resolveLockOptions(this.#permitDefaults, lockOptions));
+    const resolved = refuseReplicas(resolveLockOptions(this.#permitDefaults, lockOptions), 'semaphores');
     const { runner, hooks } = this.#context;
     return new Lock({
       runner,
@@ -342,14 +343,6 @@ async function readSemaphore(runner: ScriptRunner, keys: SemaphoreKeys): Promise
 
 const NEITHER_REENTRANT_NOR_FAIR =
   'a semaphore permit is neither reentrant (each acquire takes permits of its own) nor fair (no FIFO order)';
-
-/** Never wait less than asked for: a semaphore refuses `replicas` rather than skip the WAIT. */
-function checkNoReplicas(resolved: ResolvedLockOptions): ResolvedLockOptions {
-  if (resolved.replicas !== undefined) {
-    throw new LockOptionError('replicas', 'semaphores do not wait for replicas; only the mutex does.');
-  }
-  return resolved;
-}
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);

@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LockOptionError } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
-import type { LuaScript, ScriptArg, ScriptRunner } from '../src/runner.js';
-
-/** A stand-in for Redis: records each script call and answers from `reply`. */
-function scriptedRunner(reply: (script: LuaScript) => unknown) {
-  const calls: { script: string; keys: readonly string[]; args: readonly ScriptArg[] }[] = [];
-  const runner: ScriptRunner = {
-    async run(script, keys, args) {
-      calls.push({ script: script.name, keys, args });
-      return reply(script);
-    },
-  };
-  return { runner, calls };
-}
+import { expectRefused as refused, scriptedRunner } from './scripted-runner.js';
 
 describe('Semaphore (pure logic, scripted runner)', () => {
   it('sends the keys, token, ttl, permits, limit and waiter place each script needs', async () => {
@@ -91,18 +78,6 @@ describe('Semaphore (pure logic, scripted runner)', () => {
   it('is refused on a Redlock Locker, and refuses replicas from any level; nothing is sent', () => {
     const { runner, calls } = scriptedRunner(() => 0);
     const others = [scriptedRunner(() => 0).runner, scriptedRunner(() => 0).runner];
-    const refused = (make: () => unknown, option: string) => {
-      const error = (() => {
-        try {
-          make();
-        } catch (caught) {
-          return caught;
-        }
-        return undefined;
-      })();
-      expect(LockOptionError.isInstance(error)).toBe(true);
-      expect((error as LockOptionError).option).toBe(option);
-    };
     refused(() => new Locker([runner, ...others]).semaphore('pool', { limit: 2 }), 'runner');
     const replicas = { count: 1, timeout: 100 };
     refused(() => new Locker(runner, { replicas }).semaphore('pool', { limit: 2 }), 'replicas');
