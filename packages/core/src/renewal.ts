@@ -67,7 +67,9 @@ export class Lease {
 
   #armDeadline(): void {
     clearTimeout(this.#deadlineTimer);
-    const delay = Math.max(0, this.#validUntil - monotonicNow());
+    // Whole ms: Node keeps one timer list per distinct duration, and fractional ones are all
+    // distinct. Up to 1 ms late is covered by the drift already taken off the validity.
+    const delay = Math.max(0, Math.ceil(this.#validUntil - monotonicNow()));
     this.#deadlineArmedFor = this.#validUntil;
     this.#deadlineTimer = unrefTimeout(() => {
       if (monotonicNow() < this.#validUntil) {
