@@ -75,6 +75,14 @@ const PANELS: readonly Panel[] = [
     unit: 'pairs/s',
   },
   {
+    title: 'Semaphore (limit 4), 16 contending workers',
+    scenario: 'primitives',
+    metric: 'semaphorePerSec',
+    better: 'higher',
+    format: rate,
+    unit: 'acquisitions/s',
+  },
+  {
     title: '10,000 held locks: event-loop lag',
     scenario: 'many-held',
     metric: 'lagP99',

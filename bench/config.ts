@@ -54,6 +54,20 @@ export const MANY_HELD = {
   intervals: 3,
 } as const;
 
+/**
+ * Primitives, contended: `workers` workers (own connection each) on one semaphore of `limit`
+ * permits, then on one read-write lock (one operation in `writeEvery` a write), each part
+ * `durationMs` after `warmupMs`, holding `holdMs`; both wait with the common retry policy.
+ */
+export const PRIMITIVES = {
+  workers: 16,
+  limit: 4,
+  writeEvery: 8,
+  holdMs: 1,
+  warmupMs: 150,
+  durationMs: 1_000,
+} as const;
+
 /** Commands counted on the wire, in a separate untimed run of each subject. */
 export const COMMANDS = { pairs: 100, failedAttempts: 100, contendedMs: 300 } as const;
 

@@ -13,6 +13,7 @@ export const SCENARIO_IDS = [
   'failed-attempt',
   'quorum',
   'many-held',
+  'primitives',
   'commands',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];

@@ -9,6 +9,7 @@ import {
   FAILED_ATTEMPT,
   MANY_HELD,
   PARALLEL,
+  PRIMITIVES,
   QUORUM,
   UNCONTENDED,
 } from './config.js';
@@ -51,6 +52,11 @@ export function renderReport(input: ReportInput): string {
   const { cells, environment } = input;
   const label = labelFor(environment.versions);
   const metric = (cell: Cell, name: string, format: Format) => withSpread(cell.metrics[name], format);
+  /** Safety counters: the worst run, not the median. */
+  const maxOfRuns = (cell: Cell, name: string) => {
+    const values = cell.metrics[name]?.values;
+    return values === undefined ? '–' : String(Math.max(...values));
+  };
   const both = (cell: Cell, a: string, b: string, format: Format) =>
     `${metric(cell, a, format)} / ${metric(cell, b, format)}`;
 
@@ -126,7 +132,7 @@ export function renderReport(input: ReportInput): string {
       `${metric(cell, 'fairnessMin', rate)}–${metric(cell, 'fairnessMax', rate)}`,
       metric(cell, 'jain', count),
       metric(cell, 'gaveUpPerSec', rate),
-      cell.metrics.overlaps === undefined ? '–' : String(Math.max(...cell.metrics.overlaps.values)),
+      maxOfRuns(cell, 'overlaps'),
       ...(withCommands ? [wire(cell.subject, 'contendedAcquisition')] : []),
     ];
 
@@ -242,6 +248,37 @@ export function renderReport(input: ReportInput): string {
         metric(cell, 'lagMax', ms),
         metric(cell, 'lost', rate),
         metric(cell, 'acquireAllMs', rate),
+      ]),
+    ),
+    ...section(
+      'Primitives, contended',
+      `${PRIMITIVES.workers} workers, each with its own connection, ${PRIMITIVES.durationMs / 1000} s per part, ` +
+        `holding ${PRIMITIVES.holdMs} ms, waiting with the common retry policy. Semaphore: one name, limit ` +
+        `${PRIMITIVES.limit}, acquire → hold → release; “max holders” is the most seen at once (must be ≤ ` +
+        `${PRIMITIVES.limit}). Read-write lock: one name, one operation in ${PRIMITIVES.writeEvery} a write, ` +
+        'else a read; a violation is a writer alongside anyone (must be 0). – where the library has no such primitive.',
+      [
+        'Library',
+        'semaphore acquisitions/s',
+        'max holders',
+        'semaphore wait p50 / p99 ms',
+        'reads/s',
+        'writes/s',
+        'read wait p50 / p99 ms',
+        'write wait p50 / p99 ms',
+        'gave up/s semaphore / rw',
+        'violations',
+      ],
+      rows('primitives', 10, (cell) => [
+        metric(cell, 'semaphorePerSec', rate),
+        maxOfRuns(cell, 'semaphoreMaxHolders'),
+        both(cell, 'semaphoreWaitP50', 'semaphoreWaitP99', ms),
+        metric(cell, 'readsPerSec', rate),
+        metric(cell, 'writesPerSec', rate),
+        both(cell, 'readWaitP50', 'readWaitP99', ms),
+        both(cell, 'writeWaitP50', 'writeWaitP99', ms),
+        `${metric(cell, 'semaphoreGaveUpPerSec', rate)} / ${metric(cell, 'readWriteGaveUpPerSec', rate)}`,
+        maxOfRuns(cell, 'violations'),
       ]),
     ),
     '### Targets',

@@ -11,7 +11,7 @@ import { CONTENDED } from '../config.js';
 import type { JobResult } from '../jobs.js';
 import { jainIndex, Sample } from '../stats.js';
 import type { LockClient, RetryPolicy } from '../subjects/types.js';
-import { now, perSecond, range, sleep } from './timing.js';
+import { measurePhase, now, perSecond, range, sleep } from './timing.js';
 import type { JobContext, Scenario } from './types.js';
 
 /** The shared state of one contended run. */
@@ -88,16 +88,8 @@ export async function runContended(
 ): Promise<{ arena: Arena; elapsed: number }> {
   const arena = new Arena(clients.length);
   const workers = clients.map((client, worker) => work(client, key, worker, arena, thinkMs));
-  // A worker error (Redis failure) must fail the job, not hang it.
-  const failure = Promise.race(workers).then(() => new Promise<never>(() => {}));
-  await Promise.race([sleep(CONTENDED.warmupMs), failure]);
-  await onMeasured?.();
-  arena.measuring = true;
-  const started = now();
-  await Promise.race([sleep(durationMs), failure]);
-  arena.measuring = false;
-  arena.stopped = true;
-  return { arena, elapsed: now() - started };
+  const timing = { warmupMs: CONTENDED.warmupMs, durationMs };
+  return { arena, elapsed: await measurePhase(arena, workers, timing, onMeasured) };
 }
 
 function contended(policy: RetryPolicy, durationMs: number, thinkMs: number): Scenario {

@@ -5,6 +5,7 @@ import { contendedCommon, contendedDefaults, contendedThink } from './contended.
 import { failedAttempt } from './failed-attempt.js';
 import { manyHeld } from './many-held.js';
 import { parallel } from './parallel.js';
+import { primitives } from './primitives.js';
 import { quorum } from './quorum.js';
 import type { Scenario } from './types.js';
 import { uncontended } from './uncontended.js';
@@ -18,5 +19,6 @@ export const SCENARIOS: Readonly<Record<ScenarioId, Scenario>> = {
   'failed-attempt': failedAttempt,
   quorum,
   'many-held': manyHeld,
+  primitives,
   commands,
 };

@@ -23,7 +23,10 @@ const FLOOR_ONLY: Partial<Record<ScenarioId, string>> = {
   'contended-think': 'the floor never waits',
   quorum: 'single server only',
   'many-held': 'no renewal',
+  primitives: 'no semaphore/read-write lock',
 };
+
+const NO_PRIMITIVES: Partial<Record<ScenarioId, string>> = { primitives: 'no semaphore/read-write lock' };
 
 export const SUBJECTS: readonly SubjectInfo[] = [
   {
@@ -32,7 +35,7 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     packageName: '@lock/core',
     client: 'ioredis',
     role: 'lock',
-    unavailable: { quorum: 'not available: @lock has no Redlock yet (spec B4)' },
+    unavailable: {},
   },
   {
     id: 'lock-node-redis',
@@ -40,7 +43,7 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     packageName: '@lock/core',
     client: 'node-redis',
     role: 'lock',
-    unavailable: { quorum: 'not available: @lock has no Redlock yet (spec B4)' },
+    unavailable: {},
   },
   {
     id: 'lock-fair-ioredis',
@@ -49,8 +52,9 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     client: 'ioredis',
     role: 'lock',
     unavailable: {
-      quorum: 'not available: @lock has no Redlock yet (spec B4)',
+      quorum: 'fair: true is not available with Redlock',
       'many-held': 'renewal is the same script as the plain lock',
+      primitives: 'semaphore and read-write lock are never fair: same as the plain lock',
     },
   },
   {
@@ -75,7 +79,7 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     packageName: 'redlock',
     client: 'ioredis',
     role: 'peer',
-    unavailable: { 'many-held': 'no auto-renewal in redlock 4' },
+    unavailable: { ...NO_PRIMITIVES, 'many-held': 'no auto-renewal in redlock 4' },
   },
   {
     id: 'redlock5',
@@ -83,7 +87,7 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     packageName: 'redlock5',
     client: 'ioredis',
     role: 'peer',
-    unavailable: {},
+    unavailable: NO_PRIMITIVES,
   },
   {
     id: 'sesamecare',
@@ -91,7 +95,7 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     packageName: '@sesamecare-oss/redlock',
     client: 'ioredis',
     role: 'peer',
-    unavailable: {},
+    unavailable: NO_PRIMITIVES,
   },
   {
     id: 'redis-semaphore',
@@ -107,7 +111,7 @@ export const SUBJECTS: readonly SubjectInfo[] = [
     packageName: 'redlock-universal',
     client: 'ioredis',
     role: 'peer',
-    unavailable: {},
+    unavailable: NO_PRIMITIVES,
   },
 ];
 

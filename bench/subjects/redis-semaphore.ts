@@ -1,10 +1,11 @@
 /**
  * redis-semaphore: a `Mutex` object per hold (`new Mutex(client, key, options)`), then
- * `tryAcquire()` and `release()`; `RedlockMutex` for quorum. It refreshes every held lock on a
+ * `tryAcquire()` and `release()`; `RedlockMutex` for quorum, `Semaphore` (same API, plus the
+ * limit) for the primitives scenario. It has no read-write lock. It refreshes every held lock on a
  * `setInterval` by default (every 0.8 × lockTimeout), and polls every 10 ms by default.
  */
 import type { Redis } from 'ioredis';
-import { type LockOptions, Mutex, RedlockMutex } from 'redis-semaphore';
+import { type LockOptions, Mutex, RedlockMutex, Semaphore } from 'redis-semaphore';
 import { COMMON_RETRY, LOCK_TTL } from '../config.js';
 import { closeIoredis, openIoredis } from './ioredis-client.js';
 import type { LockClient, RenewingClient, RetryPolicy, Subject } from './types.js';
@@ -24,7 +25,7 @@ function options(policy: RetryPolicy): LockOptions {
   }
 }
 
-type MakeMutex = (key: string, options: LockOptions) => Mutex | RedlockMutex;
+type MakeMutex = (key: string, options: LockOptions) => Mutex | RedlockMutex | Semaphore;
 
 function lockClient(makeMutex: MakeMutex, policy: RetryPolicy, clients: readonly Redis[]): LockClient {
   return {
@@ -47,6 +48,10 @@ export const redisSemaphore: Subject = {
   async connectQuorum(urls) {
     const clients = await Promise.all(urls.map(openIoredis));
     return lockClient((key, opts) => new RedlockMutex(clients, key, opts), 'once', clients);
+  },
+  async connectSemaphore(url, limit) {
+    const client = await openIoredis(url);
+    return lockClient((key, opts) => new Semaphore(client, key, limit, opts), 'common', [client]);
   },
   async connectRenewing(url, renewal): Promise<RenewingClient> {
     const client = await openIoredis(url);

@@ -39,6 +39,15 @@ export interface RenewingClient {
   close(): Promise<void>;
 }
 
+/** Read and write holds of a read-write lock, waiting with the common retry policy. */
+export interface ReadWriteClient {
+  /** A read hold on `key`; `null` when the library gave up. */
+  read(key: string): Promise<Held | null>;
+  /** The write hold on `key`; `null` when the library gave up. */
+  write(key: string): Promise<Held | null>;
+  close(): Promise<void>;
+}
+
 export interface RenewalSettings {
   readonly ttlMs: number;
   readonly intervalMs: number;
@@ -54,6 +63,10 @@ export interface Subject {
   connect(url: string, policy: RetryPolicy): Promise<LockClient>;
   /** Redlock over independent servers, for libraries that have it. */
   connectQuorum?(urls: readonly string[]): Promise<LockClient>;
+  /** A counting semaphore of `limit` permits (acquire waits with the common retry policy). */
+  connectSemaphore?(url: string, limit: number): Promise<LockClient>;
+  /** A read-write lock, for libraries that have one. */
+  connectReadWrite?(url: string): Promise<ReadWriteClient>;
   /** Auto-renewing locks, for libraries that have them. */
   connectRenewing?(url: string, renewal: RenewalSettings): Promise<RenewingClient>;
   /** A raw round trip on the same client library (floor subjects only). */
