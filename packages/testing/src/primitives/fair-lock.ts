@@ -4,7 +4,7 @@
  */
 import { LockAcquireError, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
 import { describe, expect, it } from 'vitest';
-import { type RecordingRunner, recordingRunner, waitFor } from '../conformance.js';
+import { parseCommandStats, type RecordingRunner, recordingRunner, waitFor } from '../conformance.js';
 import { type PrimitiveSuiteContext, uniquePrimitiveName } from '../primitives.js';
 
 /** A recording runner that keeps the inner runner's release notifications. */
@@ -35,6 +35,43 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
   };
 
   describe('fair lock (B6)', () => {
+    it('sends exactly one EVALSHA per acquire, extend and release in the steady state', async () => {
+      const locker = suite.newLocker({ fair: true });
+      const name = uniquePrimitiveName('fair-steady');
+      const warmUp = await locker.acquire(name);
+      await warmUp.extend(100);
+      await warmUp.release();
+      await suite.command('CONFIG', 'RESETSTAT');
+
+      const rounds = 10;
+      for (let round = 0; round < rounds; round += 1) {
+        const lock = await locker.acquire(name);
+        await lock.extend(1_000);
+        await lock.release();
+      }
+      const stats = parseCommandStats(String(await suite.command('INFO', 'commandstats')));
+      delete stats.info;
+      delete stats['config|resetstat'];
+      // Redis also counts what the scripts run; anything else a client sent would show up. Per round:
+      // acquire: TIME ZRANGEBYSCORE HMGET ZRANGE ZREM×2 INCR HSET PEXPIRE;
+      // extend:  HGET PTTL PEXPIRE;
+      // release: TIME ZRANGEBYSCORE ZREM×2 HGET DEL ZRANGE (nobody waits: no PUBLISH).
+      expect(stats).toEqual({
+        evalsha: rounds * 3,
+        time: rounds * 2,
+        zrangebyscore: rounds * 2,
+        hmget: rounds,
+        zrange: rounds * 2,
+        zrem: rounds * 4,
+        incr: rounds,
+        hset: rounds,
+        pexpire: rounds * 2,
+        hget: rounds * 2,
+        pttl: rounds,
+        del: rounds,
+      });
+    });
+
     it('grants the lock in arrival order, and each release wakes only the next waiter', async () => {
       const name = uniquePrimitiveName('fair-order');
       // Long sleeps: a waiter that acquires within the test was woken, never polled.
