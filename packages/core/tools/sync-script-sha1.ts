@@ -21,7 +21,7 @@ for (const script of ALL_SCRIPTS) {
   const start = text.indexOf(marker);
   const shaAt = text.indexOf(`'${script.sha1}'`, start);
   if (shaAt < 0) throw new Error(`cannot find the SHA-1 of ${script.name}`);
-  text = text.slice(0, shaAt) + `'${actual}'` + text.slice(shaAt + script.sha1.length + 2);
+  text = `${text.slice(0, shaAt)}'${actual}'${text.slice(shaAt + script.sha1.length + 2)}`;
   texts.set(file, text);
   console.log(`${file} ${script.name}: ${script.sha1} -> ${actual}`);
 }
