@@ -130,22 +130,29 @@ export class Locker {
    * options again for every lock was a measurable share of an uncontended acquire.
    */
   #resolve(options: LockOptions | undefined, oneAttempt = false): ResolvedLockOptions {
-    if (typeof options !== 'object' && options !== undefined)
-      return resolveLockOptions(this.#defaults, options);
-    if (options === null) return resolveLockOptions(this.#defaults, options); // both throw a typed error
-    const noOptions = options === undefined || Object.keys(options).length === 0;
-    if (noOptions && !oneAttempt && this.#resolvedDefaults !== undefined) return this.#resolvedDefaults;
-    if (noOptions && oneAttempt && this.#resolvedOneAttempt !== undefined) return this.#resolvedOneAttempt;
+    const noOptions =
+      options === undefined ||
+      (typeof options === 'object' && options !== null && Object.keys(options).length === 0);
+    if (!noOptions) return this.#resolveNow(options, oneAttempt);
+    if (oneAttempt) {
+      this.#resolvedOneAttempt ??= this.#resolveNow(undefined, true);
+      return this.#resolvedOneAttempt;
+    }
+    this.#resolvedDefaults ??= this.#resolveNow(undefined, false);
+    return this.#resolvedDefaults;
+  }
+
+  #resolveNow(options: LockOptions | undefined, oneAttempt: boolean): ResolvedLockOptions {
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      return resolveLockOptions(this.#defaults, options); // throws the typed error a spread would hide
+    }
     const redlock = this.#redlock;
     if (redlock !== undefined && options !== undefined) checkRedlockOptions(options);
-    const resolved = resolveLockOptions(this.#defaults, {
+    return resolveLockOptions(this.#defaults, {
       ...options,
       ...(redlock === undefined ? {} : { fencing: false }),
       ...(oneAttempt ? { retryCount: 0 } : {}),
     });
-    if (noOptions && oneAttempt) this.#resolvedOneAttempt = resolved;
-    else if (noOptions) this.#resolvedDefaults = resolved;
-    return resolved;
   }
 
   #createLock(name: string, resolved: ResolvedLockOptions): Lock {

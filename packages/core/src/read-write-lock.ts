@@ -40,15 +40,18 @@ import {
 } from './scripts/index.js';
 
 /**
- * Options of a read-write lock's holds: every {@link LockOptions} but reentrancy and fairness.
- * A read or write hold is taken once per handle; `reentrant: true` or `fair: true` throws a
- * {@link LockOptionError}. (Locker-wide `reentrant`/`fair` defaults do not apply here.)
+ * Options of a read-write lock's holds: every {@link LockOptions} but reentrancy, fairness and
+ * replica acknowledgement. A read or write hold is taken once per handle; `reentrant: true`,
+ * `fair: true` or any `replicas` throws a {@link LockOptionError}. (Locker-wide `reentrant`/`fair`
+ * defaults do not apply here; a Locker-wide `replicas` makes `locker.readWriteLock` refuse.)
  */
-export interface ReadWriteLockOptions extends Omit<LockOptions, 'reentrant' | 'fair'> {
+export interface ReadWriteLockOptions extends Omit<LockOptions, 'reentrant' | 'fair' | 'replicas'> {
   /** Read-write holds are not reentrant: only `false` (or nothing) is accepted. */
   reentrant?: false;
   /** Read-write locks use writer preference, not FIFO: only `false` (or nothing) is accepted. */
   fair?: false;
+  /** Read-write locks do not wait for replicas (only the mutex does): leave it unset. */
+  replicas?: undefined;
 }
 
 /** Options of the acquiring methods of a {@link ReadWriteLock}. */

@@ -9,15 +9,15 @@ describe('ReadWriteLock options (pure logic, scripted runner)', () => {
     expectRefused(() => new Locker([runner, ...others]).readWriteLock('catalog'), 'runner');
     const replicas = { count: 1, timeout: 100 };
     expectRefused(() => new Locker(runner, { replicas }).readWriteLock('catalog'), 'replicas');
-    expectRefused(() => new Locker(runner).readWriteLock('catalog', { replicas }), 'replicas');
+    expectRefused(() => new Locker(runner).readWriteLock('catalog', { replicas } as never), 'replicas');
     expectRefused(
       () => new Locker(runner).readWriteLock('catalog', { reentrant: true } as never),
       'reentrant',
     );
     expectRefused(() => new Locker(runner).readWriteLock('catalog', { fair: true } as never), 'fair');
     const catalog = new Locker(runner).readWriteLock('catalog');
-    expectRefused(() => catalog.createReadLock({ replicas }), 'replicas');
-    expectRefused(() => catalog.createWriteLock({ replicas }), 'replicas');
+    expectRefused(() => catalog.createReadLock({ replicas } as never), 'replicas');
+    expectRefused(() => catalog.createWriteLock({ replicas } as never), 'replicas');
     expect(calls).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@
  * release wakes only the head, on its own channel `…:wake:<token>`: no thundering herd.
  */
 import { defineScript, SERVER_NOW_MS } from './define.js';
+import { TAKE_LOCK } from './mutex.js';
 
 /** Lua: drops every waiter whose place has lapsed (KEYS[3] queue, KEYS[4] deadlines). */
 const DROP_LAPSED_WAITERS = `
@@ -58,13 +59,7 @@ if mine or not held[1] then
   if mine or not head or head == ARGV[1] then
     redis.call('ZREM', KEYS[3], ARGV[1])
     redis.call('ZREM', KEYS[4], ARGV[1])
-    local fence = tonumber(held[2]) or 0
-    if not held[1] and ARGV[4] == '1' then
-      fence = redis.call('INCR', KEYS[2])
-    end
-    redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3], 'fence', fence)
-    redis.call('PEXPIRE', KEYS[1], ARGV[2])
-    return {1, tonumber(ARGV[3]), fence}
+${TAKE_LOCK}
   end
 end
 local remaining = -2
@@ -92,7 +87,7 @@ for i = 3, 4 do
 end
 return {0, remaining, redis.call('ZRANK', KEYS[3], ARGV[1]) + 1}
 `,
-  'bf6034c01ecdc12bbd4453a59fb1254586589930',
+  '0faef06dd80bad2aba47937ecb465dcfb6d2a455',
 );
 
 /**

@@ -15,6 +15,20 @@
 import { defineScript } from './define.js';
 
 /**
+ * Lua, shared by the plain and the fair acquire: takes the lock for ARGV[1] (or re-enters it),
+ * minting a fencing token on a first entry when ARGV[4] is `1`, sets the count to ARGV[3] and the
+ * expiry to ARGV[2], and returns `{1, count, fencingToken}`. Expects `held`, the lock hash's
+ * `HMGET owner fence`.
+ */
+export const TAKE_LOCK = `local fence = tonumber(held[2]) or 0
+if not held[1] and ARGV[4] == '1' then
+  fence = redis.call('INCR', KEYS[2])
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3], 'fence', fence)
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, tonumber(ARGV[3]), fence}`;
+
+/**
  * Takes the lock if it is free, or re-enters it if this token already holds it. A first entry
  * mints the next fencing token of this lock name (INCR of its counter key, which never expires so
  * that tokens never go backwards); a re-entry or a resent call returns the token already minted.
@@ -38,13 +52,7 @@ end
 if not held[1] and tonumber(ARGV[3]) > 1 then
   return {0, -2}
 end
-local fence = tonumber(held[2]) or 0
-if not held[1] and ARGV[4] == '1' then
-  fence = redis.call('INCR', KEYS[2])
-end
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[3], 'fence', fence)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return {1, tonumber(ARGV[3]), fence}
+${TAKE_LOCK}
 `,
   '2af43a99ca02a20ea20bf356eebeca4e464dc982',
 );
