@@ -5,7 +5,13 @@
  * grant.
  */
 import { Locker } from '@lock/core';
-import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
+import {
+  addCrashedFairWaiter,
+  type ConnectedClient,
+  provisionRedis,
+  type RedisInstance,
+  waitFor,
+} from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, connectClient } from '../src/clients.js';
 import { uniqueName } from '../src/names.js';
@@ -29,14 +35,8 @@ const FATES: Readonly<Record<number, Fate>> = {
 };
 const CRASHED_PLACE_MS: Readonly<Record<number, number>> = { 4: 50, 17: 250 };
 
-/** Polls `condition` every 2 ms (queue states change within a round trip), up to 5 s. */
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  const deadline = performance.now() + 5_000;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error('condition not met within 5000 ms');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+/** Queue states change within a round trip: poll for them every 2 ms. */
+const QUEUE_POLL_MS = 2;
 
 for (const kind of CLIENT_KINDS) {
   describe(`fair lock under churn: ${kind}`, () => {
@@ -62,14 +62,6 @@ for (const kind of CLIENT_KINDS) {
         (client) => new Locker(client.runner, { prefix: 'fair:', fair: true, retryDelay: 40 }),
       );
       const isQueued = async (token: string) => (await admin.command(['ZSCORE', queue, token])) !== null;
-      const addCrashedWaiter = async (token: string, placeMs: number) => {
-        // Exactly what a waiter killed while queued leaves behind: its place, until it lapses.
-        const [seconds, micros] = (await admin.command(['TIME'])) as [string, string];
-        const serverNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-        const tail = (await admin.command(['ZRANGE', queue, '-1', '-1', 'WITHSCORES'])) as string[];
-        await admin.command(['ZADD', queue, String(Number(tail[1] ?? 0) + 1), token]);
-        await admin.command(['ZADD', `${key}:queue-deadlines`, String(serverNow + placeMs), token]);
-      };
 
       const grants: string[] = [];
       const tokens: number[] = [];
@@ -85,7 +77,7 @@ for (const kind of CLIENT_KINDS) {
           const id = `r${round}w${index}`;
           const fate = FATES[index] ?? 'acquire';
           if (fate === 'crash') {
-            await addCrashedWaiter(id, CRASHED_PLACE_MS[index] ?? 0);
+            await addCrashedFairWaiter(admin.command, key, id, CRASHED_PLACE_MS[index] ?? 0);
             crashes += 1;
             continue;
           }
@@ -103,7 +95,7 @@ for (const kind of CLIENT_KINDS) {
             inside -= 1;
             await lock.release();
           });
-          await until(() => isQueued(lock.token));
+          await waitFor(() => isQueued(lock.token), 5_000, QUEUE_POLL_MS);
           if (fate === 'acquire') {
             expected.push(id);
             waits.push(wait);
@@ -112,7 +104,7 @@ for (const kind of CLIENT_KINDS) {
             if (fate === 'abort') controller.abort();
             // A quitter leaves the queue itself, before the line reaches it.
             waits.push(wait.catch(() => {}));
-            await until(async () => !(await isQueued(lock.token)));
+            await waitFor(async () => !(await isQueued(lock.token)), 5_000, QUEUE_POLL_MS);
           }
         }
         const before = grants.length;

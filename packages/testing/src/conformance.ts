@@ -75,17 +75,32 @@ export function recordingRunner(inner: ScriptRunner): RecordingRunner {
   return recorder;
 }
 
+/**
+ * A {@link recordingRunner} that keeps the inner runner's release notifications, for tests that
+ * count the attempts of waiters woken by a release (`recordingRunner` alone makes waiters poll).
+ */
+export function recordingNotifyingRunner(inner: AdapterRunner): RecordingRunner & ReleaseNotifier {
+  return Object.assign(recordingRunner(inner), { subscribe: inner.subscribe.bind(inner) });
+}
+
 /** Resolves after `ms`: only where elapsed time itself is what a test is about. */
 export function elapse(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Polls `condition` until it holds, failing after `timeout` ms; for states no event reports. */
-export async function waitFor(condition: () => Promise<boolean>, timeout: number): Promise<void> {
+/**
+ * Polls `condition` every `pollMs` until it holds, failing after `timeout` ms; for states no event
+ * reports.
+ */
+export async function waitFor(
+  condition: () => Promise<boolean>,
+  timeout: number,
+  pollMs = 25,
+): Promise<void> {
   const deadline = performance.now() + timeout;
   while (!(await condition())) {
     if (performance.now() > deadline) throw new Error(`condition not met within ${timeout} ms`);
-    await elapse(25);
+    await elapse(pollMs);
   }
 }
 
@@ -165,7 +180,7 @@ function sumCommandStats(perNode: readonly Record<string, number>[]): Record<str
 
 let nameCounter = 0;
 /** A lock name no other test uses. */
-function uniqueName(label: string): string {
+export function uniqueName(label: string): string {
   nameCounter += 1;
   return `${label}-${process.pid}-${nameCounter}-${Math.random().toString(36).slice(2, 8)}`;
 }

@@ -40,7 +40,8 @@ export {
   type Overlap,
   type RecordableLock,
 } from './history.js';
-export { type PrimitiveSuiteContext, runPrimitivesSuite, uniquePrimitiveName } from './primitives.js';
+export { addCrashedFairWaiter } from './primitives/fair-lock.js';
+export { type PrimitiveSuiteContext, runPrimitivesSuite, serverTimeMs } from './primitives.js';
 export {
   type ClusterNode,
   parseClusterNodes,

@@ -5,7 +5,7 @@
  */
 import { Locker, type LockerOptions, type ScriptRunner } from '@lock/core';
 import { afterAll, beforeAll, describe } from 'vitest';
-import type { AdapterUnderTest, ConnectedClient } from './conformance.js';
+import { type AdapterUnderTest, type ConnectedClient, parseCommandStats } from './conformance.js';
 import { describeFairLock } from './primitives/fair-lock.js';
 import { describeReadWriteLock } from './primitives/read-write-lock.js';
 import { describeSemaphore } from './primitives/semaphore.js';
@@ -23,13 +23,17 @@ export interface PrimitiveSuiteContext {
   command(...args: string[]): Promise<unknown>;
   /** A Locker over `runner` (default: the main client's) with a test prefix. */
   newLocker(options?: LockerOptions, runner?: ScriptRunner): Locker;
+  /**
+   * Resets the server's command statistics, runs `work`, and resolves the calls per command Redis
+   * counted meanwhile (without the INFO and RESETSTAT calls of the measurement itself).
+   */
+  commandsDuring(work: () => Promise<void>): Promise<Record<string, number>>;
 }
 
-let nameCounter = 0;
-/** A name no other test uses. */
-export function uniquePrimitiveName(label: string): string {
-  nameCounter += 1;
-  return `${label}-${process.pid}-${nameCounter}-${Math.random().toString(36).slice(2, 8)}`;
+/** The server's clock in ms, as the primitives' scripts read it (`TIME`). */
+export async function serverTimeMs(command: ConnectedClient['command']): Promise<number> {
+  const [seconds, micros] = (await command(['TIME'])) as [string, string];
+  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
 /** Registers every primitive's sub-suite for `adapter`; provisions its own Redis for the file. */
@@ -61,6 +65,14 @@ export function runPrimitivesSuite(adapter: AdapterUnderTest): void {
       command: (...args) => client.command(args),
       newLocker: (options = {}, runner = client.runner) =>
         new Locker(runner, { prefix: 'primitives:', ...options }),
+      async commandsDuring(work) {
+        await client.command(['CONFIG', 'RESETSTAT']);
+        await work();
+        const stats = parseCommandStats(String(await client.command(['INFO', 'commandstats'])));
+        delete stats.info;
+        delete stats['config|resetstat'];
+        return stats;
+      },
     };
 
     describeFairLock(context);

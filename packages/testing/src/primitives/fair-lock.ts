@@ -2,56 +2,64 @@
  * Fair lock (`fair: true`): arrival order, wake-one hand-off, and waiters that give up or crash
  * leaving the queue without blocking the ones behind them.
  */
-import { LockAcquireError, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
+import { LockAcquireError } from '@lock/core';
 import { describe, expect, it } from 'vitest';
-import { parseCommandStats, type RecordingRunner, recordingRunner, waitFor } from '../conformance.js';
-import { type PrimitiveSuiteContext, uniquePrimitiveName } from '../primitives.js';
+import { type ConnectedClient, recordingNotifyingRunner, uniqueName, waitFor } from '../conformance.js';
+import { type PrimitiveSuiteContext, serverTimeMs } from '../primitives.js';
 
-/** A recording runner that keeps the inner runner's release notifications. */
-function recordingNotifyingRunner(inner: ScriptRunner & ReleaseNotifier): RecordingRunner & ReleaseNotifier {
-  const recorder = recordingRunner(inner);
-  return Object.assign(recorder, { subscribe: inner.subscribe.bind(inner) });
+/** The Redis keys of the fair lock at `key`: its queue and the queue's deadlines. */
+function fairQueueKeys(key: string) {
+  return { queue: `${key}:queue`, deadlines: `${key}:queue-deadlines` };
+}
+
+/**
+ * Puts at the tail of the queue of the fair lock at `key` exactly what a waiter killed while
+ * queued leaves behind: its place, lapsing `placeMs` from now by the server's clock.
+ */
+export async function addCrashedFairWaiter(
+  command: ConnectedClient['command'],
+  key: string,
+  token: string,
+  placeMs: number,
+): Promise<void> {
+  const { queue, deadlines } = fairQueueKeys(key);
+  const serverNow = await serverTimeMs(command);
+  const tail = (await command(['ZRANGE', queue, '-1', '-1', 'WITHSCORES'])) as string[];
+  const arrival = tail.length === 2 ? Number(tail[1]) + 1 : 1;
+  await command(['ZADD', queue, String(arrival), token]);
+  await command(['ZADD', deadlines, String(serverNow + placeMs), token]);
 }
 
 /** The Redis keys of the fair lock called `name` under the suite's prefix. */
 function fairKeys(name: string) {
   const key = `primitives:{${name}}`;
-  return { key, queue: `${key}:queue`, deadlines: `${key}:queue-deadlines` };
+  return { key, ...fairQueueKeys(key) };
 }
 
 export function describeFairLock(suite: PrimitiveSuiteContext): void {
   const queueLength = async (name: string) => Number(await suite.command('ZCARD', fairKeys(name).queue));
   const queued = async (name: string, token: string) =>
     (await suite.command('ZSCORE', fairKeys(name).queue, token)) !== null;
-  /** Puts a waiter that will never come back (a crashed process) at the tail of the queue. */
-  const addGhostWaiter = async (name: string, token: string, placeMs: number) => {
-    const { queue, deadlines } = fairKeys(name);
-    const [seconds, micros] = (await suite.command('TIME')) as [string, string];
-    const serverNow = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-    const tail = (await suite.command('ZRANGE', queue, '-1', '-1', 'WITHSCORES')) as string[];
-    const arrival = tail.length === 2 ? Number(tail[1]) + 1 : 1;
-    await suite.command('ZADD', queue, String(arrival), token);
-    await suite.command('ZADD', deadlines, String(serverNow + placeMs), token);
-  };
+  /** A waiter that will never come back (a crashed process), at the tail of the queue. */
+  const addGhostWaiter = (name: string, token: string, placeMs: number) =>
+    addCrashedFairWaiter(suite.client().command, fairKeys(name).key, token, placeMs);
 
   describe('fair lock (B6)', () => {
     it('sends exactly one EVALSHA per acquire, extend and release in the steady state', async () => {
       const locker = suite.newLocker({ fair: true });
-      const name = uniquePrimitiveName('fair-steady');
+      const name = uniqueName('fair-steady');
       const warmUp = await locker.acquire(name);
       await warmUp.extend(100);
       await warmUp.release();
-      await suite.command('CONFIG', 'RESETSTAT');
 
       const rounds = 10;
-      for (let round = 0; round < rounds; round += 1) {
-        const lock = await locker.acquire(name);
-        await lock.extend(1_000);
-        await lock.release();
-      }
-      const stats = parseCommandStats(String(await suite.command('INFO', 'commandstats')));
-      delete stats.info;
-      delete stats['config|resetstat'];
+      const stats = await suite.commandsDuring(async () => {
+        for (let round = 0; round < rounds; round += 1) {
+          const lock = await locker.acquire(name);
+          await lock.extend(1_000);
+          await lock.release();
+        }
+      });
       // Redis also counts what the scripts run; anything else a client sent would show up. Per round:
       // acquire: TIME ZRANGEBYSCORE HMGET ZRANGE ZREM×2 INCR HSET PEXPIRE;
       // extend:  HGET PTTL PEXPIRE;
@@ -73,7 +81,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it('grants the lock in arrival order, and each release wakes only the next waiter', async () => {
-      const name = uniquePrimitiveName('fair-order');
+      const name = uniqueName('fair-order');
       // Long sleeps: a waiter that acquires within the test was woken, never polled.
       const options = { fair: true, retryDelay: 10_000, retryJitter: 0, waitTimeout: 30_000 } as const;
       const holder = await suite.newLocker(options).acquire(name);
@@ -104,7 +112,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it('the releaser cannot barge: a free lock goes to the waiter first in line', async () => {
-      const name = uniquePrimitiveName('fair-barge');
+      const name = uniqueName('fair-barge');
       const locker = suite.newLocker({ fair: true, retryDelay: 10_000, waitTimeout: 30_000 });
       const holder = await locker.acquire(name);
       const waiter = locker.acquire(name);
@@ -119,7 +127,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it('a waiter that gives up (abort or wait budget) leaves the queue at once', async () => {
-      const name = uniquePrimitiveName('fair-give-up');
+      const name = uniqueName('fair-give-up');
       const locker = suite.newLocker({ fair: true, retryDelay: 10_000 });
       const holder = await locker.acquire(name);
 
@@ -150,7 +158,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it("a crashed waiter's place lapses by server time, and the waiters behind it go on", async () => {
-      const name = uniquePrimitiveName('fair-crash');
+      const name = uniqueName('fair-crash');
       const locker = suite.newLocker({ fair: true, retryDelay: 100, waitTimeout: 30_000 });
       const holder = await locker.acquire(name);
       await addGhostWaiter(name, 'crashed-waiter', 1_000);
@@ -170,7 +178,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it('tryAcquire never jumps the queue and never joins it', async () => {
-      const name = uniquePrimitiveName('fair-try');
+      const name = uniqueName('fair-try');
       await addGhostWaiter(name, 'first-in-line', 10_000);
       const locker = suite.newLocker({ fair: true });
       expect(await locker.tryAcquire(name)).toBeNull();
@@ -185,7 +193,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it('stays mutually exclusive with strictly increasing fencing tokens under contention', async () => {
-      const name = uniquePrimitiveName('fair-contention');
+      const name = uniqueName('fair-contention');
       const clients = await Promise.all([suite.connect(), suite.connect()]);
       const lockers = [suite.client(), ...clients].map((client) =>
         suite.newLocker({ fair: true, retryDelay: 50, waitTimeout: 30_000 }, client.runner),
@@ -214,7 +222,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
     });
 
     it('re-enters a reentrant fair lock without queueing behind others', async () => {
-      const name = uniquePrimitiveName('fair-reentrant');
+      const name = uniqueName('fair-reentrant');
       const locker = suite.newLocker({ fair: true, reentrant: true, retryDelay: 10_000 });
       const lock = locker.createLock(name);
       expect(await lock.acquire()).toBe(true);

@@ -16,30 +16,14 @@ import {
 } from '@lock/core';
 import { describe, expect, it } from 'vitest';
 import {
-  type AdapterRunner,
   elapse,
-  parseCommandStats,
+  recordingNotifyingRunner,
   recordingRunner,
+  uniqueName,
   waitFor,
   whenAborted,
 } from '../conformance.js';
-import { type PrimitiveSuiteContext, uniquePrimitiveName } from '../primitives.js';
-
-/** A runner that counts the scripts it runs and, unlike `recordingRunner`, keeps notifications. */
-function countingRunner(inner: AdapterRunner): ScriptRunner &
-  Pick<AdapterRunner, 'subscribe'> & {
-    readonly calls: string[];
-  } {
-  const calls: string[] = [];
-  return {
-    calls,
-    run: (script, keys, args) => {
-      calls.push(script.name);
-      return inner.run(script, keys, args);
-    },
-    subscribe: (channel, listener) => inner.subscribe(channel, listener),
-  };
-}
+import { type PrimitiveSuiteContext, serverTimeMs } from '../primitives.js';
 
 /** The error `operation` rejects with; fails the test if it resolves. */
 function rejectionOf(operation: Promise<unknown>): Promise<LockError> {
@@ -59,15 +43,12 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
     runner: ScriptRunner = suite.client().runner,
   ): Semaphore => suite.newLocker({}, runner).semaphore(name, options);
   const waitersKey = (sem: Semaphore) => `${sem.key}:waiters`;
-  const serverNow = async () => {
-    const [seconds, micros] = (await command('TIME')) as [string, string];
-    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
-  };
+  const serverNow = () => serverTimeMs(suite.client().command);
 
   describe('semaphore (B6)', () => {
     describe('limit and permits', () => {
       it('lets up to limit holders in, refuses the next, and admits it once one releases', async () => {
-        const sem = semaphore(uniquePrimitiveName('limit'), { limit: 3 });
+        const sem = semaphore(uniqueName('limit'), { limit: 3 });
         const holders = await Promise.all([1, 2, 3].map(() => sem.acquire()));
         expect(new Set(holders.map((holder) => holder.token)).size).toBe(3);
         expect(await sem.tryAcquire()).toBeNull();
@@ -82,7 +63,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('takes several permits at once, all or nothing; a release frees exactly its own', async () => {
-        const sem = semaphore(uniquePrimitiveName('permits'), { limit: 5 });
+        const sem = semaphore(uniqueName('permits'), { limit: 5 });
         const big = await sem.acquire({ permits: 3 });
         expect(await sem.tryAcquire({ permits: 3 })).toBeNull(); // 3 + 3 > 5: none taken
         expect((await sem.inspect()).inUse).toBe(3);
@@ -99,7 +80,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('callers that disagree on the limit each enforce their own', async () => {
-        const name = uniquePrimitiveName('disagree');
+        const name = uniqueName('disagree');
         const strict = semaphore(name, { limit: 2 });
         const loose = semaphore(name, { limit: 3 });
         const held = [await strict.acquire(), await strict.acquire()];
@@ -114,7 +95,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
 
     describe('data layout and server time', () => {
       it('keeps its keys in the name hash slot, apart from a mutex of the same name', async () => {
-        const name = uniquePrimitiveName('layout');
+        const name = uniqueName('layout');
         const locker = suite.newLocker();
         const sem = locker.semaphore(name, { limit: 2, ttl: 10_000 });
         const mutex = await locker.acquire(name);
@@ -132,7 +113,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it("scores each permit by the server's clock: deadline = server TIME + ttl", async () => {
-        const sem = semaphore(uniquePrimitiveName('server-time'), { limit: 2, ttl: 10_000 });
+        const sem = semaphore(uniqueName('server-time'), { limit: 2, ttl: 10_000 });
         const before = await serverNow();
         const permit = await sem.acquire();
         const after = await serverNow();
@@ -145,7 +126,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('leaves nothing behind: the key expires with the latest permit when nobody releases', async () => {
-        const sem = semaphore(uniquePrimitiveName('linger'), { limit: 3 });
+        const sem = semaphore(uniqueName('linger'), { limit: 3 });
         await sem.acquire({ ttl: 200 });
         const longer = await sem.acquire({ ttl: 500 });
         const pttl = Number(await command('PTTL', sem.key));
@@ -161,7 +142,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       const renewingFast = { ttl: 3_000, renewalInterval: 100, autoRenewal: true } as const;
 
       it('each holder has its own expiry: one expires while the other stays', async () => {
-        const sem = semaphore(uniquePrimitiveName('own-expiry'), { limit: 2 });
+        const sem = semaphore(uniqueName('own-expiry'), { limit: 2 });
         const short = await sem.acquire({ ttl: 250 });
         const long = await sem.acquire({ ttl: 10_000 });
         expect(await sem.tryAcquire()).toBeNull();
@@ -189,7 +170,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
               },
             },
           })
-          .semaphore(uniquePrimitiveName('renew'), { limit: 1, ttl: 300, autoRenewal: true });
+          .semaphore(uniqueName('renew'), { limit: 1, ttl: 300, autoRenewal: true });
         const permit = await sem.acquire();
         await elapse(1_000);
         expect(permit.signal.aborted).toBe(false);
@@ -207,7 +188,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it("the lost signal fires ('taken') when one holder's permit is deleted; the other keeps its own", async () => {
-        const sem = semaphore(uniquePrimitiveName('deleted'), { limit: 2, ...renewingFast });
+        const sem = semaphore(uniqueName('deleted'), { limit: 2, ...renewingFast });
         const victim = await sem.acquire();
         const other = await sem.acquire();
         await command('ZREM', sem.key, `${victim.token}:1`);
@@ -225,7 +206,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it("the lost signal fires ('taken') for every holder when the whole key is deleted", async () => {
-        const sem = semaphore(uniquePrimitiveName('flushed'), { limit: 3, ...renewingFast });
+        const sem = semaphore(uniqueName('flushed'), { limit: 3, ...renewingFast });
         const holders = await Promise.all([1, 2, 3].map(() => sem.acquire()));
         await command('DEL', sem.key);
         const reasons = await Promise.all(holders.map((holder) => whenAborted(holder.signal)));
@@ -239,9 +220,9 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
 
     describe('waiting', () => {
       it('a release wakes one waiter per freed permit, not all of them', async () => {
-        const sem = semaphore(uniquePrimitiveName('wake-one'), { limit: 1 });
+        const sem = semaphore(uniqueName('wake-one'), { limit: 1 });
         const holder = await sem.acquire();
-        const runners = [1, 2, 3, 4].map(() => countingRunner(suite.client().runner));
+        const runners = [1, 2, 3, 4].map(() => recordingNotifyingRunner(suite.client().runner));
         // retryDelay 5 s and no jitter: within this test a waiter only retries when woken.
         const waiting = runners.map((runner) =>
           semaphore(
@@ -280,7 +261,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('tryAcquire makes one attempt, registers no waiter, and returns null when full', async () => {
-        const sem = semaphore(uniquePrimitiveName('try'), { limit: 1 });
+        const sem = semaphore(uniqueName('try'), { limit: 1 });
         const holder = await sem.acquire();
         const recorder = recordingRunner(suite.client().runner);
         const again = semaphore(sem.name, { limit: 1, retryCount: 5, retryDelay: 1_000 }, recorder);
@@ -291,7 +272,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('waits with waitTimeout and gives up with LOCK_NOT_ACQUIRED, leaving no registration', async () => {
-        const sem = semaphore(uniquePrimitiveName('budget'), { limit: 1 });
+        const sem = semaphore(uniqueName('budget'), { limit: 1 });
         const holder = await sem.acquire();
         const error = await rejectionOf(sem.acquire({ waitTimeout: 300, retryDelay: 20 }));
         expect(LockAcquireError.isInstance(error)).toBe(true);
@@ -302,7 +283,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('an AbortSignal ends the wait at once and the waiter leaves; a pre-aborted one sends nothing', async () => {
-        const sem = semaphore(uniquePrimitiveName('abort'), { limit: 1 });
+        const sem = semaphore(uniqueName('abort'), { limit: 1 });
         const holder = await sem.acquire();
         const controller = new AbortController();
         const recorder = recordingRunner(suite.client().runner);
@@ -342,7 +323,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
 
     describe('the handle and the front object', () => {
       it('withPermit runs under a permit, releases, rethrows, and never runs fn when full', async () => {
-        const sem = semaphore(uniquePrimitiveName('with'), { limit: 2 });
+        const sem = semaphore(uniqueName('with'), { limit: 2 });
         const result = await sem.withPermit(async (permit) => {
           expect(await permit.isLockedByMe()).toBe(true);
           // No call-chain re-entry: a nested withPermit takes a permit of its own.
@@ -372,7 +353,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('extend adds or replaces the remaining time; await using releases at the end of the scope', async () => {
-        const sem = semaphore(uniquePrimitiveName('extend'), { limit: 2, ttl: 10_000 });
+        const sem = semaphore(uniqueName('extend'), { limit: 2, ttl: 10_000 });
         {
           await using permit = await sem.acquire({ permits: 2 });
           expect(await permit.extend(20_000)).toBe(true);
@@ -393,7 +374,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('inspect reports holders (soonest first), permits in use, limit, waiters and the last token', async () => {
-        const sem = semaphore(uniquePrimitiveName('inspect'), { limit: 3 });
+        const sem = semaphore(uniqueName('inspect'), { limit: 3 });
         expect(await sem.inspect()).toEqual({
           name: sem.name,
           key: sem.key,
@@ -428,7 +409,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       });
 
       it('mints a strictly increasing fencing token per acquisition; none with fencing: false', async () => {
-        const sem = semaphore(uniquePrimitiveName('fenced'), { limit: 3 });
+        const sem = semaphore(uniqueName('fenced'), { limit: 3 });
         const tokens: number[] = [];
         for (let round = 0; round < 10; round += 1) {
           const held = await Promise.all([1, 2, 3].map(() => sem.acquire()));
@@ -436,7 +417,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
           await Promise.all(held.map((lock) => lock.release()));
         }
         expect([...tokens].sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-        const unfenced = await semaphore(uniquePrimitiveName('unfenced'), {
+        const unfenced = await semaphore(uniqueName('unfenced'), {
           limit: 1,
           fencing: false,
         }).acquire();
@@ -494,7 +475,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       for (const [label, options] of badPermitOptions) {
         it(`acquire, tryAcquire, withPermit and createPermit reject ${label}`, async () => {
           const recorder = recordingRunner(suite.client().runner);
-          const sem = suite.newLocker({}, recorder).semaphore(uniquePrimitiveName('bad'), { limit: 3 });
+          const sem = suite.newLocker({}, recorder).semaphore(uniqueName('bad'), { limit: 3 });
           const given = options as never;
           await expect(sem.acquire(given)).rejects.toSatisfy(LockOptionError.isInstance);
           await expect(sem.tryAcquire(given)).rejects.toSatisfy(LockOptionError.isInstance);
@@ -506,7 +487,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
 
       it('withPermit rejects a non-function, and a bad extend(ms) sends nothing', async () => {
         const recorder = recordingRunner(suite.client().runner);
-        const sem = suite.newLocker({}, recorder).semaphore(uniquePrimitiveName('bad-fn'), { limit: 1 });
+        const sem = suite.newLocker({}, recorder).semaphore(uniqueName('bad-fn'), { limit: 1 });
         await expect(sem.withPermit(undefined as never)).rejects.toSatisfy(LockOptionError.isInstance);
         expect(recorder.calls).toEqual([]);
         const permit = await sem.acquire();
@@ -521,7 +502,7 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
       it("ignores a Locker's reentrant and fair defaults (they do not apply to permits)", async () => {
         const sem = suite
           .newLocker({ reentrant: true, fair: true })
-          .semaphore(uniquePrimitiveName('defaults'), { limit: 1 });
+          .semaphore(uniqueName('defaults'), { limit: 1 });
         const permit = await sem.acquire();
         expect(permit.options).toMatchObject({ reentrant: false, fair: false });
         await permit.release();
@@ -530,21 +511,19 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
 
     describe('round trips (P1)', () => {
       it('sends exactly one EVALSHA per acquire, extend and release in the steady state', async () => {
-        const sem = semaphore(uniquePrimitiveName('steady'), { limit: 2 });
+        const sem = semaphore(uniqueName('steady'), { limit: 2 });
         const warmUp = await sem.acquire();
         await warmUp.extend(100);
         await warmUp.release();
-        await command('CONFIG', 'RESETSTAT');
 
         const rounds = 10;
-        for (let round = 0; round < rounds; round += 1) {
-          const permit = await sem.acquire();
-          await permit.extend(1_000);
-          await permit.release();
-        }
-        const stats = parseCommandStats(String(await command('INFO', 'commandstats')));
-        delete stats.info;
-        delete stats['config|resetstat'];
+        const stats = await suite.commandsDuring(async () => {
+          for (let round = 0; round < rounds; round += 1) {
+            const permit = await sem.acquire();
+            await permit.extend(1_000);
+            await permit.release();
+          }
+        });
         // Redis counts the commands the scripts run too; anything a client sent besides EVALSHA
         // would show up as an extra entry or count. Per round:
         // acquire: TIME ZREMRANGEBYSCORE×2 ZSCORE ZCARD ZREM ZADD ZRANGE PEXPIREAT INCR;
