@@ -19,7 +19,8 @@ export function clockDrift(ttl: number): number {
 
 /** `setTimeout` that does not keep the process alive just for a lock's bookkeeping. */
 export function unrefTimeout(callback: () => void, ms: number): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(callback, ms);
+  // Node fires a longer delay after 1 ms; every caller re-checks its deadline when woken early.
+  const timer = setTimeout(callback, Math.min(ms, 2_147_483_647));
   (timer as { unref?: () => void }).unref?.();
   return timer;
 }

@@ -17,7 +17,13 @@ export type LockErrorCode =
   /** A lock handle was used in a way its state does not allow (e.g. acquire after release). */
   | 'LOCK_MISUSE'
   /** Redis (or the client talking to it) failed; `cause` holds the original error. */
-  | 'REDIS_ERROR';
+  | 'REDIS_ERROR'
+  /**
+   * A Redis call did not answer within its deadline (`commandTimeout`, or what was left of the
+   * lock's validity or of the wait budget). Whatever it may still do in Redis is cleaned up in the
+   * background with the handle's token.
+   */
+  | 'REDIS_TIMEOUT';
 
 // A global symbol, so errors from two copies of @lock/core in one app still recognise each other.
 const LOCK_ERROR_MARKER = Symbol.for('@lock/core.LockError');
@@ -163,12 +169,16 @@ export interface RedisServerFailure {
   readonly error: unknown;
 }
 
-/** Redis, or the client in front of it, failed. The original error is the `cause`. */
+/**
+ * Redis, or the client in front of it, failed (`code: 'REDIS_ERROR'`) or did not answer in time
+ * (`code: 'REDIS_TIMEOUT'`). The original error is the `cause`.
+ */
 export class LockRedisError extends LockError {
   static override readonly errorName: string = 'LockRedisError';
   /** True when `value` is a LockRedisError, even from another copy of the package. */
   static override readonly isInstance = isLockErrorNamed<LockRedisError>('LockRedisError');
 
+  declare readonly code: 'REDIS_ERROR' | 'REDIS_TIMEOUT';
   /** The name of the Lua script that was being run. */
   readonly script: string;
   /**
@@ -183,20 +193,46 @@ export class LockRedisError extends LockError {
     cause: unknown,
     quorum?: { readonly failures: readonly RedisServerFailure[]; readonly servers: number },
   ) {
-    const detail = cause instanceof Error ? cause.message : String(cause);
+    const timedOut =
+      cause instanceof RedisCallTimeout ||
+      (quorum !== undefined &&
+        quorum.failures.length > 0 &&
+        quorum.failures.every(({ error }) => error instanceof RedisCallTimeout));
     const message =
       quorum === undefined
-        ? `Redis failed while running "${script}": ${detail}`
+        ? `Redis ${timedOut ? 'did not answer in time' : 'failed'} while running "${script}": ${describeError(cause)}`
         : `Redis failed while running "${script}" on ${quorum.failures.length} of ${quorum.servers} servers, ` +
           `so no majority (${Math.floor(quorum.servers / 2) + 1}) could be reached: ` +
           quorum.failures.map(describeFailure).join('; ');
-    super('REDIS_ERROR', message, { cause });
+    super(timedOut ? 'REDIS_TIMEOUT' : 'REDIS_ERROR', message, { cause });
     this.script = script;
     this.failures = quorum?.failures;
   }
 }
 
+/**
+ * The `cause` of a `REDIS_TIMEOUT` {@link LockRedisError}: the call was still unanswered after
+ * `timeout` ms. The call itself may still reach Redis later.
+ */
+export class RedisCallTimeout extends Error {
+  override readonly name = 'RedisCallTimeout';
+  /** The deadline the call missed, in ms. */
+  readonly timeout: number;
+
+  constructor(timeout: number) {
+    super(`no reply within ${timeout} ms`);
+    this.timeout = timeout;
+  }
+}
+
 function describeFailure({ index, server, error }: RedisServerFailure): string {
-  const detail = error instanceof Error ? error.message : String(error);
-  return `server ${index}${server === undefined ? '' : ` (${server})`}: ${detail}`;
+  return `server ${index}${server === undefined ? '' : ` (${server})`}: ${describeError(error)}`;
+}
+
+/** A client error as text, also for the ones with an empty message (node-redis' closed client). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message !== '') return error.message;
+  const kind = error.name !== 'Error' ? error.name : error.constructor?.name;
+  return kind && kind !== 'Error' ? `${kind} (no message)` : 'an error without a message';
 }

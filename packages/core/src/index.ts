@@ -13,6 +13,7 @@ export {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
+  RedisCallTimeout,
   type RedisServerFailure,
 } from './errors.js';
 export type { LockHooks } from './hooks.js';
@@ -41,7 +42,9 @@ export {
   DEFAULTS,
   type LockerOptions,
   type LockOptions,
+  MIN_TTL,
   type ResolvedLockOptions,
+  WAIT_TIMEOUT_MARGIN,
 } from './options.js';
 export {
   type ReadWriteAcquireOptions,

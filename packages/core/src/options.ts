@@ -3,6 +3,8 @@
  * validation. Every duration is in milliseconds. Invalid input throws a {@link LockOptionError}
  * before anything is sent to Redis.
  */
+import { clockDrift } from './clock.js';
+import { MAX_TIMER_MS } from './deadline.js';
 import { LockOptionError } from './errors.js';
 import type { LockHooks } from './hooks.js';
 import type { ReplicaAcknowledgement } from './replicas.js';
@@ -19,10 +21,9 @@ export interface LockOptions {
    */
   ttl?: number;
   /**
-   * How many times to wait and retry after the first attempt finds the lock held. `Infinity`
-   * retries until `waitTimeout` or the `signal` ends the wait. With release notifications, one
-   * extra attempt is made right after subscribing (so a release in between is not missed); it
-   * does not count as a retry.
+   * How many times to wait and retry after the first attempt finds the lock held (or fails because
+   * Redis did not answer): an acquire makes at most `retryCount + 1` attempts. `Infinity` retries
+   * until `waitTimeout` or the `signal` ends the wait.
    * @default 0, or Infinity when `waitTimeout` is set
    */
   retryCount?: number;
@@ -49,17 +50,32 @@ export interface LockOptions {
    */
   maxRetryDelay?: number;
   /**
-   * Overall budget for waiting, in ms: no attempt starts after it has passed.
+   * Overall budget for waiting, in ms: no attempt starts after it has passed, and an acquire
+   * settles at the latest {@link WAIT_TIMEOUT_MARGIN} ms after it (an attempt still unanswered
+   * then is abandoned and cleaned up). `0` makes exactly one attempt. Within the budget, an attempt
+   * that fails because Redis did not answer is retried like one that found the lock held.
    * @default Infinity
    */
   waitTimeout?: number;
+  /**
+   * How long one Redis call may take, in ms: an acquire attempt, a release, an extend, a status
+   * check, an `inspect` and each renewal. A call still unanswered then rejects with a
+   * `REDIS_TIMEOUT` `LockRedisError` (renewal retries until the lock's validity ends); what it may
+   * still do in Redis is undone in the background with the handle's token. Calls on a held lock
+   * are also bounded by the time left on the lock. Independent of the client's own timeouts,
+   * which by default wait far longer.
+   * @default ttl / 3, at least 500 and at most 2000
+   */
+  commandTimeout?: number;
   /**
    * Keep the lock alive in the background until it is released.
    * @default false
    */
   autoRenewal?: boolean;
   /**
-   * How often auto-renewal resets the lock's expiry to `ttl`, in ms; must be below `ttl`.
+   * How often auto-renewal resets the lock's expiry to `ttl`, in ms, counted from when the previous
+   * renewal was sent. At most `ttl − drift − margin` (drift: `ttl × 1% + 2 ms`; margin:
+   * `ttl / 10`, at least 5 ms), so each renewal has time to answer before the lock's validity ends.
    * @default ttl / 3 (rounded down)
    */
   renewalInterval?: number;
@@ -125,6 +141,7 @@ export interface ResolvedLockOptions {
   readonly backoff: BackoffStrategy;
   readonly maxRetryDelay: number;
   readonly waitTimeout: number;
+  readonly commandTimeout: number;
   readonly autoRenewal: boolean;
   readonly renewalInterval: number;
   readonly reentrant: boolean;
@@ -147,6 +164,23 @@ export const DEFAULTS = Object.freeze({
   fair: false,
 });
 
+/** The shortest ttl accepted: anything shorter is gone before a round trip can use it. */
+export const MIN_TTL = 20;
+
+/**
+ * How long after `waitTimeout` an acquire settles at the latest, in ms: the grace given to the
+ * attempt that was sent just before the budget ran out.
+ */
+export const WAIT_TIMEOUT_MARGIN = 200;
+
+/**
+ * How long before a held lock's validity ends its last renewal is sent, at the latest: the time a
+ * renewal gets to answer. `ttl / 10`, at least 5 ms.
+ */
+export function renewalMargin(ttl: number): number {
+  return Math.max(5, Math.floor(ttl / 10));
+}
+
 const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
   'ttl',
   'retryCount',
@@ -155,6 +189,7 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
   'backoff',
   'maxRetryDelay',
   'waitTimeout',
+  'commandTimeout',
   'autoRenewal',
   'renewalInterval',
   'reentrant',
@@ -177,6 +212,12 @@ export function resolveLockOptions(
 
   const ttl = merged.ttl ?? DEFAULTS.ttl;
   checkPositiveInteger('ttl', ttl);
+  if (ttl < MIN_TTL) {
+    throw new LockOptionError(
+      'ttl',
+      `must be at least ${MIN_TTL} ms: a shorter lock expires before a round trip can use it; got ${ttl}.`,
+    );
+  }
 
   const waitTimeout = merged.waitTimeout ?? DEFAULTS.waitTimeout;
   checkDuration('waitTimeout', waitTimeout, { allowInfinity: true });
@@ -216,12 +257,17 @@ export function resolveLockOptions(
 
   const renewalInterval = merged.renewalInterval ?? Math.max(1, Math.floor(ttl / 3));
   checkPositiveInteger('renewalInterval', renewalInterval);
-  if (renewalInterval >= ttl) {
+  const longestInterval = ttl - clockDrift(ttl) - renewalMargin(ttl);
+  if (renewalInterval > longestInterval) {
     throw new LockOptionError(
       'renewalInterval',
-      `must be below ttl (${ttl} ms) so the lock is renewed before it expires, got ${renewalInterval}.`,
+      `must be at most ttl − drift − margin (${longestInterval} ms for a ttl of ${ttl} ms) so each ` +
+        `renewal can answer before the lock's validity ends, got ${renewalInterval}.`,
     );
   }
+
+  const commandTimeout = merged.commandTimeout ?? Math.min(2_000, Math.max(500, Math.floor(ttl / 3)));
+  checkPositiveInteger('commandTimeout', commandTimeout);
 
   const replicas = checkReplicas(merged.replicas);
 
@@ -233,6 +279,7 @@ export function resolveLockOptions(
     backoff,
     maxRetryDelay,
     waitTimeout,
+    commandTimeout,
     autoRenewal,
     renewalInterval,
     reentrant,
@@ -328,6 +375,17 @@ export function checkPositiveInteger(option: string, value: unknown): asserts va
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
     throw new LockOptionError(option, `expected a positive integer number of ms, got ${describe(value)}.`);
   }
+  checkTimerRange(option, value);
+}
+
+/** Node's timers cannot wait longer than {@link MAX_TIMER_MS}; nor can any duration of ours. */
+function checkTimerRange(option: string, value: number): void {
+  if (value > MAX_TIMER_MS && value !== Number.POSITIVE_INFINITY) {
+    throw new LockOptionError(
+      option,
+      `must be at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest timer Node.js honours), got ${value}.`,
+    );
+  }
 }
 
 function checkReplicas(value: unknown): ReplicaAcknowledgement | undefined {
@@ -355,6 +413,7 @@ function checkDuration(option: string, value: unknown, { allowInfinity = false }
       : 'a non-negative integer number of ms';
     throw new LockOptionError(option, `expected ${expected}, got ${describe(value)}.`);
   }
+  checkTimerRange(option, value as number);
 }
 
 function checkBoolean(option: string, value: unknown): void {
