@@ -8,8 +8,20 @@
  */
 import type { Lock } from './lock.js';
 
-/** The locks held by the current call chain, by lock name. */
-export type HeldLocks = ReadonlyMap<string, Lock>;
+/**
+ * One hold of a lock by a call chain: open while the callback that took it (or re-entered it)
+ * runs. Nested entries that are still running when it closes are waited for before the hold is
+ * released, so none of them can outlive it.
+ */
+export interface CallChainHold {
+  readonly lock: Lock;
+  open: boolean;
+  /** Nested entries still running, each settling (never rejecting) when its callback has. */
+  readonly nested: Set<Promise<void>>;
+}
+
+/** The holds of the current call chain, by lock name. */
+export type HeldLocks = ReadonlyMap<string, CallChainHold>;
 
 interface AsyncLocalStorageLike<T> {
   run<R>(store: T, callback: () => R): R;
@@ -32,18 +44,47 @@ export class CallChainLocks {
     return this.#storage !== undefined;
   }
 
-  /** The lock called `name` that the current call chain holds, if any. */
-  held(name: string): Lock | undefined {
-    const lock = this.#storage?.getStore()?.get(name);
-    return lock?.isHeld ? lock : undefined;
+  /**
+   * The hold of the lock called `name` that a nested call may run inside: the current call chain
+   * took it, its callback has not settled yet, and the lock is still held. A call made after that
+   * callback settled (from a timer it left behind, say) gets `undefined` and must acquire itself.
+   */
+  held(name: string): CallChainHold | undefined {
+    const hold = this.#storage?.getStore()?.get(name);
+    return hold?.open === true && hold.lock.isHeld ? hold : undefined;
   }
 
-  /** Runs `callback` with `lock` recorded as held by its call chain. */
-  runHolding<R>(lock: Lock, callback: () => R): R {
-    if (this.#storage === undefined) return callback();
-    const held = new Map(this.#storage.getStore());
-    held.set(lock.name, lock);
-    return this.#storage.run(held, callback);
+  /**
+   * Runs `callback` with `lock` recorded as held by its call chain; settles once the callback and
+   * every nested entry it started have settled.
+   */
+  async runHolding<R>(lock: Lock, callback: () => R): Promise<Awaited<R>> {
+    return this.#run({ lock, open: true, nested: new Set() }, callback);
+  }
+
+  /** Runs `callback` inside `outer` (a re-entry by the same call chain), which waits for it. */
+  runNested<R>(outer: CallChainHold, callback: () => R): Promise<Awaited<R>> {
+    const running = this.#run({ lock: outer.lock, open: true, nested: new Set() }, callback);
+    const settled = running.then(
+      () => {},
+      () => {},
+    );
+    outer.nested.add(settled);
+    void settled.then(() => outer.nested.delete(settled));
+    return running;
+  }
+
+  async #run<R>(hold: CallChainHold, callback: () => R): Promise<Awaited<R>> {
+    const storage = this.#storage;
+    try {
+      if (storage === undefined) return await callback();
+      const held = new Map(storage.getStore());
+      held.set(hold.lock.name, hold);
+      return await storage.run(held, callback);
+    } finally {
+      hold.open = false;
+      while (hold.nested.size > 0) await Promise.all([...hold.nested]);
+    }
   }
 }
 

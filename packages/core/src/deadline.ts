@@ -18,9 +18,15 @@ export const MAX_TIMER_MS = 2_147_483_647;
  * Settles like `operation`, or rejects with a `REDIS_TIMEOUT` {@link LockRedisError} naming
  * `script` once `ms` have passed without an answer. `operation` is not cancelled (a sent command
  * cannot be taken back): the caller still holds it and must clean up after it if it times out.
- * The timer never keeps the process alive.
+ * `background`: the timer does not keep the process alive (renewals); otherwise it does, as the
+ * call it bounds would.
  */
-export function withDeadline<T>(operation: Promise<T>, ms: number, script: string): Promise<T> {
+export function withDeadline<T>(
+  operation: Promise<T>,
+  ms: number,
+  script: string,
+  { background = false } = {},
+): Promise<T> {
   if (ms === Number.POSITIVE_INFINITY) return operation;
   return new Promise<T>((resolve, reject) => {
     const timeout = Math.max(0, Math.ceil(ms));
@@ -28,7 +34,7 @@ export function withDeadline<T>(operation: Promise<T>, ms: number, script: strin
       () => reject(new LockRedisError(script, new RedisCallTimeout(timeout))),
       Math.min(timeout, MAX_TIMER_MS),
     );
-    timer.unref?.();
+    if (background) timer.unref?.();
     operation.then(
       (value) => {
         clearTimeout(timer);

@@ -28,7 +28,7 @@ export async function runWhileHeld<T>(
   lock: Lock,
   fn: (lock: Lock) => T,
   signal: AbortSignal | undefined,
-  around: (run: () => T) => T = (run) => run(),
+  around: (run: () => T) => T | Promise<Awaited<T>> = (run) => run(),
 ): Promise<HeldRun<T>> {
   const outcome = await lock.acquireWithOutcome({ signal });
   if (!outcome.acquired) return { ...outcome, acquired: false };

@@ -7,15 +7,16 @@
  * when this handle's hold ends.
  */
 import { nanoid } from 'nanoid';
-import { monotonicNow } from './clock.js';
-import { LockLostError, type LockLostReason, LockMisuseError, LockRedisError } from './errors.js';
+import { clockDrift, monotonicNow } from './clock.js';
+import { withDeadline } from './deadline.js';
+import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from './errors.js';
 import { callHook, type LockHooks } from './hooks.js';
 import { hasReleaseNotifier } from './notifications.js';
 import { checkPositiveInteger, checkSignal, type ResolvedLockOptions } from './options.js';
-import type { HoldProtocol, HoldStatus } from './protocol.js';
+import type { AcquireReply, HoldProtocol, HoldStatus } from './protocol.js';
 import { Lease, type RenewalResult } from './renewal.js';
 import type { ScriptRunner } from './runner.js';
-import { type WaitOutcome, waitForLock } from './wait.js';
+import { type WaitOutcome, WaitStop, waitForLock } from './wait.js';
 
 /** Per-call options of {@link Lock.acquire}. */
 export interface AcquireCallOptions {
@@ -74,10 +75,19 @@ export class Lock implements AsyncDisposable {
   // leave it, or the waiters behind it would wait for the place to lapse.
   #queued = false;
   #lease: Lease | undefined;
-  // Clean-up of an abandoned or failed acquire (its in-flight attempt, then a release with this
-  // handle's token). A new acquire on this handle waits for it, or the late release could delete
-  // the new hold, which uses the same token.
+  // Clean-up of an abandoned or failed attempt (its in-flight call, then a release with this
+  // handle's token). The next attempt on this handle waits for it, or the late release could
+  // delete the new hold, which uses the same token.
   #cleanup: Promise<void> | undefined;
+  // The acquire in progress, and what stops its wait: release() cancels it.
+  #acquiring: Promise<WaitOutcome> | undefined;
+  #waitStop: WaitStop | undefined;
+  // When the attempt that took the lock was sent: its validity counts from then.
+  #acquiredSentAt = 0;
+  // The tail of this handle's re-entries and releases, which run one at a time.
+  #countChange: Promise<void> | undefined;
+  // A full release has been sent: what later replies say about the lock is its doing.
+  #releaseSent = false;
 
   /** @internal Use `Locker.createLock` or `Locker.acquire`. */
   constructor(context: LockContext) {
@@ -136,104 +146,101 @@ export class Lock implements AsyncDisposable {
    * allowed attempt found it held elsewhere. On a reentrant lock already held by this handle,
    * enters it once more and refreshes its expiry.
    *
-   * @throws {LockAcquireError} `LOCK_ACQUIRE_ABORTED` when `signal` aborts the wait.
-   * @throws {LockRedisError} when Redis fails.
+   * `release()` on this handle while it is acquiring cancels the acquire: it rejects with
+   * `LOCK_ACQUIRE_ABORTED`, and whatever its attempt took is released.
+   *
+   * @throws {LockAcquireError} `LOCK_ACQUIRE_ABORTED` when `signal` aborts the wait or `release()`
+   *   cancels it.
+   * @throws {LockRedisError} when the last attempt failed because Redis failed (`REDIS_ERROR`) or
+   *   did not answer in time (`REDIS_TIMEOUT`); earlier failures are retried like a busy lock.
    * @throws {LockMisuseError} when the handle is spent, already acquiring, or already holds a
    *   non-reentrant lock.
    */
-  async acquire(callOptions: AcquireCallOptions = {}): Promise<boolean> {
+  async acquire(callOptions?: AcquireCallOptions): Promise<boolean> {
     return (await this.acquireWithOutcome(callOptions)).acquired;
   }
 
   /** @internal `acquire()`, also telling how many attempts it took and how long it waited. */
-  async acquireWithOutcome(callOptions: AcquireCallOptions = {}): Promise<WaitOutcome> {
-    checkSignal(callOptions.signal);
+  async acquireWithOutcome(callOptions?: AcquireCallOptions | null): Promise<WaitOutcome> {
+    const signal = callOptions?.signal;
+    checkSignal(signal);
     this.#assertNotSpent('acquire');
     if (this.#state === 'acquiring') {
       throw new LockMisuseError(`Lock "${this.name}" is already being acquired by this handle.`);
     }
     if (this.#state === 'held') {
-      return { acquired: await this.#reenter(), attempts: 1, waited: 0 };
-    }
-
-    this.#state = 'acquiring';
-    let sentAt = 0;
-    let outcome: WaitOutcome;
-    const runner = this.#runner;
-    try {
-      await this.#cleanup;
-      outcome = await waitForLock({
-        lockName: this.name,
-        options: this.options,
-        signal: callOptions.signal,
-        attempt: async (mayRetry) => {
-          sentAt = monotonicNow();
-          return this.#attemptAcquire(1, mayRetry);
-        },
-        onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
-        subscribeToReleases: hasReleaseNotifier(runner)
-          ? (listener) => runner.subscribe(this.#protocol.wakeChannel(this.token), listener)
-          : undefined,
-      });
-      if (!outcome.acquired) {
-        this.#state = 'unlocked';
-        if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
-        return outcome;
+      if (!this.options.reentrant) {
+        throw new LockMisuseError(
+          `Lock "${this.name}" is already held by this handle; use reentrant: true to enter it again, or extend() to prolong it.`,
+        );
       }
-    } catch (error) {
-      this.#state = 'unlocked';
-      // A failed call may still have taken the lock in Redis (the reply was lost); the token makes
-      // this cleanup safe, and the ttl bounds the lock if the cleanup cannot get through either.
-      if (LockRedisError.isInstance(error)) this.#releaseInBackground(Promise.resolve(true));
-      else if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
-      throw error;
+      return { acquired: await this.#serialized(() => this.#reenter()), attempts: 1, waited: 0 };
     }
-    this.#holdCount = 1;
-    this.#state = 'held';
-    this.#startLease(sentAt);
-    callHook(this.#hooks.onAcquired, { lock: this, waited: outcome.waited, attempts: outcome.attempts });
-    return outcome;
+    this.#state = 'acquiring';
+    const acquiring = this.#acquireFirstEntry(signal);
+    this.#acquiring = acquiring;
+    try {
+      return await acquiring;
+    } finally {
+      this.#acquiring = undefined;
+    }
   }
 
   /**
    * Leaves the lock once. Resolves `true` when this handle held it; the key is deleted when the
    * hold count reaches zero (at once for a non-reentrant lock). Resolves `false`, deleting
    * nothing of anyone else's, when the lock was not held by this handle: never acquired, or lost.
+   * Concurrent calls are applied one after the other, each leaving one entry.
    *
-   * @throws {LockRedisError} when Redis fails; the handle then counts as lost (its lock expires
-   *   within one ttl), and calling `release()` again retries the deletion.
+   * While this handle is still acquiring, cancels that acquire (which rejects with
+   * `LOCK_ACQUIRE_ABORTED`) and resolves `false` once what its attempt took is given back.
+   *
+   * @throws {LockRedisError} when Redis fails or does not answer within `commandTimeout`; the
+   *   handle then counts as lost (its lock expires within one ttl), and calling `release()` again
+   *   retries the deletion.
    * @throws {LockMisuseError} when the hold already ended by release or dispose.
    */
   async release(): Promise<boolean> {
     this.#assertNotSpent('release', { allowLost: true });
+    if (this.#state === 'acquiring') return this.#cancelAcquire();
     if (this.#state === 'lost') {
-      await this.#sendRelease(0);
+      await this.#bounded(this.#sendRelease(0), 'release');
       return false;
     }
     if (this.#state !== 'held') return false;
-    return this.#leave(this.#holdCount - 1);
+    return this.#serialized(() => this.#leave(this.#holdCount - 1));
   }
 
   /**
    * Prolongs the hold: adds `ms` to the remaining time, or with `{ replace: true }` sets the
    * remaining time to `ms`. Resolves `false` when this handle no longer holds the lock (and then
-   * marks it lost).
+   * marks it lost). Bounded by `commandTimeout` and by the validity the lock has left.
    *
    * @throws {LockOptionError} when `ms` is not a positive integer.
-   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockRedisError} when Redis fails or does not answer in time; with `replace`, the
+   *   handle then counts its validity as if the extend had been applied.
    * @throws {LockMisuseError} when the hold already ended by release or dispose.
    */
-  async extend(ms: number, extendOptions: ExtendOptions = {}): Promise<boolean> {
+  async extend(ms: number, extendOptions?: ExtendOptions): Promise<boolean> {
     checkPositiveInteger('ms', ms);
+    const replace = (extendOptions as ExtendOptions | null | undefined)?.replace === true;
     this.#assertNotSpent('extend', { allowLost: true });
-    if (this.#state !== 'held') return false;
-    const sentAt = monotonicNow();
-    const result = await this.#extendInRedis(ms, extendOptions.replace === true);
+    const lease = this.#lease;
+    if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;
+    const ticket = lease.ticket();
+    let result: RenewalResult;
+    try {
+      result = await withDeadline(this.#extendInRedis(ms, replace), this.#timeLeftFor(lease), 'extend');
+    } catch (error) {
+      lease.unknownOutcome(ticket, ms, replace);
+      throw error;
+    }
     if (!result.held) {
-      this.#end(result.reason);
+      // Gone because our own release got there first: that is a release, not a loss.
+      if (!this.#releaseSent) this.#end(result.reason);
       return false;
     }
-    this.#lease?.confirm(sentAt, result.ttl);
+    lease.confirm(ticket, result.ttl);
     callHook(this.#hooks.onExtended, { lock: this, remaining: result.ttl, renewal: false });
     return true;
   }
@@ -258,7 +265,7 @@ export class Lock implements AsyncDisposable {
    * Called by `await using`.
    */
   async [Symbol.asyncDispose](): Promise<void> {
-    if (this.#state === 'held') await this.#leave(0);
+    if (this.#state === 'held') await this.#serialized(() => this.#leave(0));
   }
 
   /** @internal Releases fully if held; used by `Locker.withLock`. */
@@ -266,37 +273,133 @@ export class Lock implements AsyncDisposable {
     await this[Symbol.asyncDispose]();
   }
 
-  async #reenter(): Promise<boolean> {
-    if (!this.options.reentrant) {
-      throw new LockMisuseError(
-        `Lock "${this.name}" is already held by this handle; use reentrant: true to enter it again, or extend() to prolong it.`,
-      );
+  async #acquireFirstEntry(signal: AbortSignal | undefined): Promise<WaitOutcome> {
+    const stop = new WaitStop(signal);
+    this.#waitStop = stop;
+    const runner = this.#runner;
+    let outcome: WaitOutcome;
+    try {
+      outcome = await waitForLock({
+        lockName: this.name,
+        options: this.options,
+        stop,
+        attempt: (mayQueue, settleBy) => this.#attemptFirstEntry(mayQueue, settleBy),
+        onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
+        subscribeToReleases: hasReleaseNotifier(runner)
+          ? (listener) => runner.subscribe(this.#protocol.wakeChannel(this.token), listener)
+          : undefined,
+      });
+    } catch (error) {
+      this.#state = 'unlocked';
+      if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
+      throw error;
+    } finally {
+      stop.dispose();
+      this.#waitStop = undefined;
+    }
+    if (!outcome.acquired) {
+      this.#state = 'unlocked';
+      if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
+      return outcome;
+    }
+    if (stop.stopped) {
+      // release() came in after the winning reply but before this continuation ran.
+      this.#state = 'unlocked';
+      this.#releaseInBackground(Promise.resolve(true));
+      throw new LockAcquireError('LOCK_ACQUIRE_ABORTED', { lockName: this.name, ...outcome, cause: stop.reason });
+    }
+    this.#holdCount = 1;
+    this.#state = 'held';
+    this.#startLease(this.#acquiredSentAt);
+    callHook(this.#hooks.onAcquired, { lock: this, waited: outcome.waited, attempts: outcome.attempts });
+    return outcome;
+  }
+
+  /**
+   * One attempt at a first entry, settled by `settleBy` (and within `commandTimeout`, and before
+   * a hold it took would already have run out). An attempt whose reply is late or lost may still
+   * take the lock, so it is released in the background with this handle's token.
+   */
+  async #attemptFirstEntry(mayQueue: boolean, settleBy: number): Promise<boolean> {
+    const { ttl, fencing, commandTimeout } = this.options;
+    const deadline = Math.min(monotonicNow() + Math.min(commandTimeout, ttl - clockDrift(ttl)), settleBy);
+    // The clean-up of an earlier attempt uses the same token: it must land before this attempt.
+    if (this.#cleanup !== undefined) {
+      await withDeadline(this.#cleanup, deadline - monotonicNow(), 'acquire');
     }
     const sentAt = monotonicNow();
+    const inFlight = this.#protocol.acquire({ token: this.token, ttl, holdCount: 1, fencing, mayQueue });
+    let reply: AcquireReply;
+    try {
+      reply = await withDeadline(inFlight, deadline - sentAt, 'acquire');
+    } catch (error) {
+      this.#releaseInBackground(
+        inFlight.then(
+          (late) => late.acquired || late.queued,
+          () => true,
+        ),
+      );
+      throw error;
+    }
+    this.#queued = reply.queued;
+    if (reply.acquired) {
+      this.#fencingToken = reply.fencingToken;
+      this.#acquiredSentAt = sentAt;
+    }
+    return reply.acquired;
+  }
+
+  /** Stops this handle's acquire in progress, then waits for its clean-up (bounded). */
+  async #cancelAcquire(): Promise<false> {
+    const acquiring = this.#acquiring;
+    this.#waitStop?.stop(new LockLostError(this.name, 'released'));
+    await acquiring?.catch(() => {});
+    const cleanup = this.#cleanup;
+    if (cleanup !== undefined) await this.#bounded(cleanup, 'release').catch(() => {});
+    return false;
+  }
+
+  async #reenter(): Promise<boolean> {
+    const lease = this.#lease;
+    // The hold ended (released or lost) while this re-entry waited for its turn.
+    if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;
+    const { ttl, fencing } = this.options;
     const target = this.#holdCount + 1;
-    const entered = await this.#attemptAcquire(target, false);
+    const ticket = lease.ticket();
+    const inFlight = this.#protocol.acquire({ token: this.token, ttl, holdCount: target, fencing, mayQueue: false });
+    let reply: AcquireReply;
+    try {
+      reply = await withDeadline(inFlight, this.#timeLeftFor(lease), 'acquire');
+    } catch (error) {
+      lease.unknownOutcome(ticket, ttl, true);
+      throw error;
+    }
     if (this.#state !== 'held') {
       // The hold ended locally (deadline passed) while the re-entry was in flight: the handle is
       // spent, so give back whatever the re-entry refreshed.
-      if (entered) this.#releaseInBackground(Promise.resolve(true));
+      if (reply.acquired) this.#releaseInBackground(Promise.resolve(true));
       return false;
     }
-    if (!entered) {
-      const stillValid = this.#lease !== undefined && monotonicNow() < this.#lease.validUntil;
-      this.#end(stillValid ? 'taken' : 'expired');
+    if (!reply.acquired) {
+      this.#end(monotonicNow() < lease.validUntil ? 'taken' : 'expired');
       return false;
     }
     this.#holdCount = target;
-    this.#lease?.confirm(sentAt, this.options.ttl);
+    lease.confirm(ticket, ttl);
     return true;
   }
 
   async #leave(remainingCount: number): Promise<boolean> {
+    // Ended while this release waited for its turn behind another one.
+    if (this.#state !== 'held') return false;
     const target = Math.max(0, remainingCount);
-    if (target === 0) this.#lease?.stop();
+    if (target === 0) {
+      this.#releaseSent = true;
+      this.#lease?.stop();
+    }
     let result: number;
     try {
-      result = await this.#sendRelease(target);
+      result = await this.#bounded(this.#sendRelease(target), 'release');
     } catch (error) {
       if (target === 0) this.#end('unreachable', error);
       throw error;
@@ -310,14 +413,34 @@ export class Lock implements AsyncDisposable {
     return true;
   }
 
+  /**
+   * Runs re-entries and releases of this handle one at a time, each seeing the count the previous
+   * one left: two concurrent releases of a twice-entered lock must free both entries.
+   */
+  #serialized<T>(operation: () => Promise<T>): Promise<T> {
+    const previous = this.#countChange;
+    const next = previous === undefined ? operation() : previous.then(operation);
+    const settled = next.then(
+      () => {},
+      () => {},
+    );
+    this.#countChange = settled;
+    void settled.then(() => {
+      if (this.#countChange === settled) this.#countChange = undefined;
+    });
+    return next;
+  }
+
   #startLease(sentAt: number): void {
-    const { ttl, autoRenewal, renewalInterval } = this.options;
+    const { ttl, autoRenewal, renewalInterval, commandTimeout } = this.options;
     this.#lease = new Lease(
       {
         ttl,
         renewalInterval: autoRenewal ? renewalInterval : undefined,
-        renew: async () => {
-          const result = await this.#extendInRedis(ttl, true);
+        commandTimeout,
+        renew: async (deadline) => {
+          const renewal = this.#extendInRedis(ttl, true);
+          const result = await withDeadline(renewal, deadline, 'extend', { background: true });
           if (result.held)
             callHook(this.#hooks.onExtended, { lock: this, remaining: result.ttl, renewal: true });
           return result;
@@ -355,30 +478,37 @@ export class Lock implements AsyncDisposable {
     }
   }
 
-  async #attemptAcquire(holdCount: number, mayQueue: boolean): Promise<boolean> {
-    const { ttl, fencing } = this.options;
-    const reply = await this.#protocol.acquire({ token: this.token, ttl, holdCount, fencing, mayQueue });
-    this.#queued = reply.queued;
-    if (reply.acquired) this.#fencingToken = reply.fencingToken;
-    return reply.acquired;
-  }
-
   #sendRelease(holdCount: number): Promise<number> {
     this.#queued = false;
     return this.#protocol.release(this.token, holdCount);
   }
 
+  /** Bounds a call on this handle by `commandTimeout`. */
+  #bounded<T>(call: Promise<T>, script: string): Promise<T> {
+    return withDeadline(call, this.options.commandTimeout, script);
+  }
+
+  /** How long a call on the held lock may take: `commandTimeout`, and no longer than its validity. */
+  #timeLeftFor(lease: Lease): number {
+    return Math.max(1, Math.min(this.options.commandTimeout, lease.remaining));
+  }
+
   /**
    * Once `attempt` settles, releases what it may have taken, and leaves the queue it may have
-   * joined; never rejects.
+   * joined; never rejects. Clean-ups run one after the other, and the next attempt of this handle
+   * waits for them: a late release must never delete a hold taken with the same token after it.
    */
   #releaseInBackground(attempt: Promise<boolean>): void {
     const previous = this.#cleanup;
-    this.#cleanup = (async () => {
+    const cleanup = (async () => {
       await previous;
       if ((await attempt.catch(() => true)) || this.#queued) await this.#sendRelease(0);
     })().catch(() => {
       // Unreachable Redis: the lock, if it was taken at all, expires within its ttl.
+    });
+    this.#cleanup = cleanup;
+    void cleanup.then(() => {
+      if (this.#cleanup === cleanup) this.#cleanup = undefined;
     });
   }
 
@@ -394,6 +524,6 @@ export class Lock implements AsyncDisposable {
   }
 
   #status(): Promise<HoldStatus> {
-    return this.#protocol.status(this.token);
+    return this.#bounded(this.#protocol.status(this.token), 'inspect');
   }
 }

@@ -3,6 +3,7 @@
  * locks in every style: handles, `await using`, callbacks, and wrapped functions/decorators.
  */
 import { CallChainLocks } from './async-context.js';
+import { withDeadline } from './deadline.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
@@ -233,7 +234,7 @@ export class Locker {
     const key = lockKey(this.prefix, name);
     const keys = [key, fencingCounterKey(key)] as const;
     const inspection = this.#redlock?.inspect(keys) ?? inspectLock(this.#runner, keys);
-    return { name, key, ...(await inspection) };
+    return { name, key, ...(await withDeadline(inspection, this.#resolve(undefined).commandTimeout, 'inspect')) };
   }
 
   /**
@@ -379,14 +380,15 @@ export class Locker {
     if (typeof fn !== 'function') {
       throw new LockOptionError('fn', 'withLock(name, fn, options?) needs a function to run.');
     }
-    const outer = this.#callChain?.held(name);
-    if (outer !== undefined) {
-      // Re-entry within the same call chain: validate as usual, then run inside the outer hold.
+    const callChain = this.#callChain;
+    const outer = callChain?.held(name);
+    if (callChain !== undefined && outer !== undefined) {
+      // Re-entry within the same call chain: validate as usual, then run inside the outer hold,
+      // which is released only after this call has settled.
       this.createLock(name, withoutSignal(options));
-      return { acquired: true, value: await fn(outer) };
+      return { acquired: true, value: await callChain.runNested(outer, () => fn(outer.lock)) };
     }
     const lock = this.createLock(name, withoutSignal(options));
-    const callChain = this.#callChain;
     return runWhileHeld(
       lock,
       fn,

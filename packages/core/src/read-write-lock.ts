@@ -6,6 +6,7 @@
  * `scripts/read-write-lock.ts`.
  */
 import type { CallChainLocks } from './async-context.js';
+import { withDeadline } from './deadline.js';
 import { LockAcquireError, LockMisuseError, LockOptionError } from './errors.js';
 import { acquireOrThrow, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
@@ -144,6 +145,7 @@ export class ReadWriteLock {
   readonly #callChain: CallChainLocks | undefined;
   readonly #defaults: LockOptions;
   readonly #keys: readonly string[];
+  readonly #inspectTimeout: number;
 
   /**
    * @internal Use `locker.readWriteLock(name, options?)`.
@@ -152,7 +154,8 @@ export class ReadWriteLock {
   constructor(context: ReadWriteLockContext) {
     checkNeitherReentrantNorFair(context.options, NEITHER_REENTRANT_NOR_FAIR);
     const base = { ...context.defaults, reentrant: false, fair: false };
-    refuseReplicas(resolveLockOptions(base, context.options), 'read-write locks');
+    const resolved = refuseReplicas(resolveLockOptions(base, context.options), 'read-write locks');
+    this.#inspectTimeout = resolved.commandTimeout;
     this.#defaults = { ...base, ...stripUndefined(context.options) };
     this.#runner = context.runner;
     this.#hooks = context.hooks;
@@ -246,7 +249,8 @@ export class ReadWriteLock {
    * @throws {LockRedisError} when Redis fails.
    */
   async inspect(): Promise<ReadWriteLockReport> {
-    const state = await inspectReadWriteLock(this.#runner, this.#keys, '', true);
+    const reading = inspectReadWriteLock(this.#runner, this.#keys, '', true);
+    const state = await withDeadline(reading, this.#inspectTimeout, 'rw-inspect');
     return { name: this.name, key: this.key, ...state.report };
   }
 
@@ -287,14 +291,14 @@ export class ReadWriteLock {
     const lock = this.#create(mode, withoutSignal(options));
     const callChain = this.#callChain;
     const outer = callChain?.held(this.name);
-    if (outer !== undefined) {
+    if (callChain !== undefined && outer !== undefined) {
       // Nested in a hold of this lock by the same call chain: run inside it rather than wait for it.
-      if (mode === 'write' && outer.key !== this.key) {
+      if (mode === 'write' && outer.lock.key !== this.key) {
         throw new LockMisuseError(
           `Cannot take the write hold of "${this.name}" inside a read hold of it in the same call chain: it would wait for itself. Take the write hold first.`,
         );
       }
-      return fn(outer);
+      return callChain.runNested(outer, () => fn(outer.lock));
     }
     const outcome = await runWhileHeld(
       lock,

@@ -2,23 +2,45 @@
  * The lease of a held lock: until when it is surely still ours (its validity deadline, on the
  * monotonic clock), and, with auto-renewal, the background loop that pushes that deadline out.
  *
+ * Invariant: `validUntil` never lies later than what the last call Redis applied allows. Calls
+ * that change the lock's expiry (acquire, re-entry, extend, renewal) can be in flight together on
+ * one handle, and their replies can be processed in another order than Redis applied them, so
+ * each takes a {@link LeaseTicket} when it is sent: Redis applies one connection's calls in the
+ * order they were sent, so the ticket with the highest number that has settled is the one whose
+ * effect is in force. A confirmation older than that is ignored; a call whose outcome is unknown
+ * (error or timeout) and that could have shortened the lock lowers the deadline to what it could
+ * have set.
+ *
  * Background work never rejects into the void: every outcome ends in either a confirmed renewal
  * or a call to `onLost`, which aborts the lock's signal.
  */
 import { clockDrift, monotonicNow, unrefTimeout } from './clock.js';
 import type { LockLostReason } from './errors.js';
+import { renewalMargin } from './options.js';
 
 /** What one renewal found in Redis. */
 export type RenewalResult =
   | { readonly held: true; readonly ttl: number }
   | { readonly held: false; readonly reason: 'expired' | 'taken' };
 
+/** One expiry-changing call of a handle, numbered in the order it was sent. */
+export interface LeaseTicket {
+  readonly sequence: number;
+  /** Monotonic time at which the call was sent: Redis applied it no earlier. */
+  readonly sentAt: number;
+}
+
 export interface LeaseParams {
   readonly ttl: number;
   /** Renew every this many ms; `undefined` for a lock without auto-renewal. */
   readonly renewalInterval: number | undefined;
-  /** Resets the lock's expiry to `ttl` in Redis (one extend round trip). */
-  readonly renew: () => Promise<RenewalResult>;
+  /** Longest a renewal call may take, in ms (also bounded by the validity left). */
+  readonly commandTimeout: number;
+  /**
+   * Resets the lock's expiry to `ttl` in Redis (one extend round trip), rejecting when it has not
+   * answered within `deadline` ms.
+   */
+  readonly renew: (deadline: number) => Promise<RenewalResult>;
   /** Called when one renewal fails (the loop keeps trying until the deadline). */
   readonly onRenewalFailed: (error: unknown) => void;
   /** Called at most once, when the lock is found gone or its validity deadline passes. */
@@ -36,13 +58,17 @@ export class Lease {
   #lastRenewalError: unknown;
   #renewalInFlight = false;
   #stopped = false;
+  // The acquire that took the lock is ticket 0.
+  #lastSequence = 0;
+  // The highest ticket whose outcome the deadline reflects.
+  #appliedSequence = 0;
 
   /** `sentAt`: monotonic time at which the acquire that took the lock was sent. */
   constructor(params: LeaseParams, sentAt: number) {
     this.#params = params;
     this.#validUntil = sentAt + params.ttl - clockDrift(params.ttl);
     this.#armDeadline();
-    if (params.renewalInterval !== undefined) this.#scheduleRenewal(params.renewalInterval);
+    if (params.renewalInterval !== undefined) this.#scheduleRenewal(sentAt);
   }
 
   /** Monotonic time until which the lock is surely held. */
@@ -50,12 +76,39 @@ export class Lease {
     return this.#validUntil;
   }
 
-  /** Records that Redis confirmed `ttl` more ms, counted from `sentAt` (when the call was sent). */
-  confirm(sentAt: number, ttl: number): void {
-    if (this.#stopped) return;
-    this.#validUntil = sentAt + ttl - clockDrift(ttl);
+  /** Ms of validity left, never below 0. */
+  get remaining(): number {
+    return Math.max(0, this.#validUntil - monotonicNow());
+  }
+
+  /** Numbers an expiry-changing call; take it right before sending the call. */
+  ticket(): LeaseTicket {
+    this.#lastSequence += 1;
+    return { sequence: this.#lastSequence, sentAt: monotonicNow() };
+  }
+
+  /** Records that Redis confirmed `ttl` more ms for the call of `ticket`, counted from its send. */
+  confirm(ticket: LeaseTicket, ttl: number): void {
+    if (this.#stopped || ticket.sequence < this.#appliedSequence) return;
+    this.#appliedSequence = ticket.sequence;
+    this.#validUntil = ticket.sentAt + ttl - clockDrift(ttl);
     this.#lastRenewalError = undefined;
     if (this.#validUntil < this.#deadlineArmedFor) this.#armDeadline();
+  }
+
+  /**
+   * Records that the call of `ticket` failed or timed out, so Redis may or may not have applied
+   * it. One that sets the expiry (`replace`) may have shortened the lock to `ms` from when Redis
+   * ran it (no earlier than it was sent): the deadline comes down to that. One that only adds
+   * time cannot have shortened anything.
+   */
+  unknownOutcome(ticket: LeaseTicket, ms: number, replace: boolean): void {
+    if (this.#stopped || !replace || ticket.sequence < this.#appliedSequence) return;
+    this.#appliedSequence = ticket.sequence;
+    const couldHaveSet = ticket.sentAt + ms - clockDrift(ms);
+    if (couldHaveSet >= this.#validUntil) return;
+    this.#validUntil = couldHaveSet;
+    this.#armDeadline();
   }
 
   /** Stops all timers; later renewal replies are ignored. */
@@ -84,7 +137,19 @@ export class Lease {
     }, delay);
   }
 
-  #scheduleRenewal(delay: number): void {
+  /**
+   * Arms the next renewal: `renewalInterval` after the previous one was sent, and never later than
+   * the renewal margin before the validity ends, so it has time to answer.
+   */
+  #scheduleRenewal(previousSentAt: number): void {
+    const interval = this.#params.renewalInterval ?? this.#params.ttl;
+    const latest = this.#validUntil - renewalMargin(this.#params.ttl);
+    const at = Math.min(previousSentAt + interval, latest);
+    this.#armRenewal(Math.max(0, Math.floor(at - monotonicNow())));
+  }
+
+  #armRenewal(delay: number): void {
+    clearTimeout(this.#renewalTimer);
     this.#renewalTimer = unrefTimeout(() => {
       void this.#renewOnce();
     }, delay);
@@ -92,19 +157,20 @@ export class Lease {
 
   async #renewOnce(): Promise<void> {
     if (this.#stopped) return;
-    const interval = this.#params.renewalInterval ?? this.#params.ttl;
-    const sentAt = monotonicNow();
+    const { ttl, commandTimeout } = this.#params;
+    const ticket = this.ticket();
     let result: RenewalResult;
     this.#renewalInFlight = true;
     try {
-      result = await this.#params.renew();
+      result = await this.#params.renew(Math.max(1, Math.min(commandTimeout, this.remaining)));
     } catch (error) {
       if (this.#stopped) return;
+      this.unknownOutcome(ticket, ttl, true);
       // Redis did not answer: keep trying, faster, until the validity deadline decides.
       this.#lastRenewalError = error;
       this.#params.onRenewalFailed(error);
-      const remaining = this.#validUntil - monotonicNow();
-      this.#scheduleRenewal(Math.max(10, Math.min(interval, Math.floor(remaining / 3))));
+      const interval = this.#params.renewalInterval ?? ttl;
+      this.#armRenewal(Math.max(10, Math.min(interval, Math.floor(this.remaining / 3))));
       return;
     } finally {
       this.#renewalInFlight = false;
@@ -114,8 +180,8 @@ export class Lease {
       this.#lose(result.reason);
       return;
     }
-    this.confirm(sentAt, result.ttl);
-    this.#scheduleRenewal(interval);
+    this.confirm(ticket, result.ttl);
+    this.#scheduleRenewal(ticket.sentAt);
   }
 
   #lose(reason: Exclude<LockLostReason, 'released'>, cause?: unknown): void {

@@ -5,6 +5,7 @@
  * {@link HoldProtocol} over the scripts in `scripts/semaphore.ts`. Expiry is decided by the
  * server's clock inside those scripts, never by a client's.
  */
+import { withDeadline } from './deadline.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { acquireOrThrow, runWhileHeld, withoutSignal } from './holding.js';
 import type { LockHooks } from './hooks.js';
@@ -142,6 +143,7 @@ export class Semaphore {
   readonly #keys: SemaphoreKeys;
   /** The Locker's defaults under this semaphore's own options: the base of every permit. */
   readonly #permitDefaults: LockOptions;
+  readonly #inspectTimeout: number;
 
   /**
    * @internal Use `Locker.semaphore`.
@@ -158,7 +160,8 @@ export class Semaphore {
     }
     checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
     const { reentrant: _reentrant, fair: _fair, ...lockerDefaults } = context.defaults;
-    refuseReplicas(resolveLockOptions(lockerDefaults, lockOptions), 'semaphores');
+    const resolved = refuseReplicas(resolveLockOptions(lockerDefaults, lockOptions), 'semaphores');
+    this.#inspectTimeout = resolved.commandTimeout;
     this.#permitDefaults = { ...lockerDefaults, ...stripUndefined(lockOptions) };
     this.#context = context;
     this.name = name;
@@ -243,7 +246,8 @@ export class Semaphore {
    * @throws {LockRedisError} when Redis fails.
    */
   async inspect(): Promise<SemaphoreReport> {
-    const state = await readSemaphore(this.#context.runner, this.#keys);
+    const reading = readSemaphore(this.#context.runner, this.#keys);
+    const state = await withDeadline(reading, this.#inspectTimeout, 'semaphore-inspect');
     return {
       name: this.name,
       key: this.key,

@@ -1,13 +1,15 @@
 /**
- * Waiting for a lock: the retry loop with backoff, the overall wait budget, cancellation through
- * an `AbortSignal` (which ends the wait at once even while an attempt is in flight), and wake-up
- * on release notifications where the runner offers them, with jittered polling as the fallback.
+ * Waiting for a lock: the retry loop with backoff, the overall wait budget, cancellation (an
+ * `AbortSignal`, or the handle's own `release()`), which ends the wait at once even while an
+ * attempt is in flight, and wake-up on release notifications where the runner offers them, with
+ * jittered polling as the fallback and until the subscription is confirmed.
  */
 import { retryDelayFor } from './backoff.js';
 import { monotonicNow } from './clock.js';
-import { LockAcquireError } from './errors.js';
+import { MAX_TIMER_MS } from './deadline.js';
+import { LockAcquireError, LockRedisError } from './errors.js';
 import type { Unsubscribe } from './notifications.js';
-import type { ResolvedLockOptions } from './options.js';
+import { type ResolvedLockOptions, WAIT_TIMEOUT_MARGIN } from './options.js';
 
 /** How a wait ended, when it was not aborted. */
 export interface WaitOutcome {
@@ -21,14 +23,17 @@ export interface WaitOutcome {
 export interface WaitParams {
   readonly lockName: string;
   readonly options: ResolvedLockOptions;
-  readonly signal: AbortSignal | undefined;
+  /** Ends the wait: the caller's signal, or the handle's own `release()`. */
+  readonly stop: WaitStop;
   /**
-   * One acquire attempt: resolves true when the lock was taken. `mayRetry` is false for the last
-   * attempt the retry count allows (a fair lock then does not queue).
+   * One acquire attempt: resolves true when the lock was taken. `mayRetry` is false for an attempt
+   * after which the wait surely ends (a fair lock then does not queue). `settleBy` is the
+   * monotonic time by which the attempt must have settled: the attempt rejects with a
+   * `REDIS_TIMEOUT` {@link LockRedisError} when Redis has not answered by then.
    */
-  readonly attempt: (mayRetry: boolean) => Promise<boolean>;
+  readonly attempt: (mayRetry: boolean, settleBy: number) => Promise<boolean>;
   /**
-   * Called with the attempt that was in flight when the signal aborted: it may still take the
+   * Called with the attempt that was in flight when the wait was stopped: it may still take the
    * lock, which must then be released rather than forgotten.
    */
   readonly onAbandonedAttempt: (attempt: Promise<boolean>) => void;
@@ -40,72 +45,148 @@ export interface WaitParams {
 }
 
 /**
- * Runs attempts until one acquires, the retries or the wait budget run out (resolves with
- * `acquired: false`), or the signal aborts (rejects with a `LOCK_ACQUIRE_ABORTED` error).
- * An attempt that fails with an error (e.g. Redis unreachable) rejects at once: retries are for
- * a lock held elsewhere, not for a broken connection, which the client already retries.
+ * Runs attempts until one acquires, or the retries (`retryCount + 1` attempts in all) or the wait
+ * budget run out, or the wait is stopped (rejects with a `LOCK_ACQUIRE_ABORTED` error). Settles
+ * at the latest {@link WAIT_TIMEOUT_MARGIN} ms after `waitTimeout`.
+ *
+ * An attempt that fails because Redis failed or did not answer is retried like one that found the
+ * lock held: a failover of a few seconds must not fail every waiter that has budget left. When
+ * the wait ends and its last attempt had failed that way, that {@link LockRedisError} is thrown,
+ * so the caller can tell "Redis failed" from "held elsewhere" (`acquired: false`).
+ *
+ * The release subscription is made in the background after the first failed attempt and never
+ * delays an attempt: until it is confirmed (or if it never is) the wait polls.
  */
 export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
-  const { options, signal } = params;
+  const { options, stop } = params;
   const startedAt = monotonicNow();
+  const budgetEnd = startedAt + options.waitTimeout;
+  const settleBy = budgetEnd + WAIT_TIMEOUT_MARGIN;
   let attempts = 0;
-  const aborted = (cause: unknown) =>
-    new LockAcquireError('LOCK_ACQUIRE_ABORTED', {
-      lockName: params.lockName,
-      attempts,
-      waited: monotonicNow() - startedAt,
-      cause,
-    });
-  const attemptOnce = async (mayRetry: boolean) => {
-    // Never send an attempt after the caller gave up, even one that was already planned.
-    if (signal?.aborted) throw new AbortedWait(signal.reason);
-    attempts += 1;
-    const attempt = params.attempt(mayRetry);
-    return raceWithAbort(attempt, signal, () => params.onAbandonedAttempt(attempt));
-  };
-  const subscribe = async (): Promise<Unsubscribe | undefined> => {
-    if (params.subscribeToReleases === undefined) return undefined;
-    const subscribing = params.subscribeToReleases(() => doorbell.ring());
-    // A subscription that completes after an abort is dropped at once.
-    const abandon = () =>
-      void subscribing.then(
-        (unsubscribe) => unsubscribe(),
-        () => {},
-      );
-    return raceWithAbort(subscribing, signal, abandon).catch((error: unknown) => {
-      if (error instanceof AbortedWait) throw error;
-      return undefined; // no notifications: poll
-    });
-  };
+  const outcome = (acquired: boolean): WaitOutcome => ({
+    acquired,
+    attempts,
+    waited: monotonicNow() - startedAt,
+  });
+  if (stop.stopped) throw aborted(params.lockName, outcome(false), stop.reason);
 
-  if (signal?.aborted) throw aborted(signal.reason);
   const doorbell = new Doorbell();
   let unsubscribe: Unsubscribe | undefined;
+  // The last attempt failed because of Redis (not because the lock was held).
+  let lastFailure: LockRedisError | undefined;
   try {
-    if (await attemptOnce(options.retryCount > 0)) {
-      return { acquired: true, attempts, waited: monotonicNow() - startedAt };
-    }
-    for (let retry = 1; retry <= options.retryCount; retry += 1) {
-      if (unsubscribe === undefined && params.subscribeToReleases !== undefined) {
-        // Subscribe first, then try once more at once: a release that happened between the failed
-        // attempt and the subscription is caught by that attempt, and any later one rings.
-        unsubscribe = await subscribe();
-        if (unsubscribe !== undefined && (await attemptOnce(true))) {
-          return { acquired: true, attempts, waited: monotonicNow() - startedAt };
-        }
+    for (let retry = 0; ; retry += 1) {
+      const mayRetry = retry < options.retryCount && monotonicNow() < budgetEnd;
+      if (stop.stopped) throw new AbortedWait(stop.reason);
+      attempts += 1;
+      const attempt = params.attempt(mayRetry, settleBy);
+      try {
+        const acquired = await raceWithStop(attempt, stop, () => params.onAbandonedAttempt(attempt));
+        if (acquired) return outcome(true);
+        lastFailure = undefined;
+      } catch (error) {
+        if (!LockRedisError.isInstance(error)) throw error;
+        lastFailure = error;
       }
-      const budgetLeft = options.waitTimeout - (monotonicNow() - startedAt);
+      if (!mayRetry) break;
+      unsubscribe ??= subscribeInBackground(params, doorbell);
+      const budgetLeft = budgetEnd - monotonicNow();
       if (budgetLeft <= 0) break;
-      await doorbell.wait(Math.min(retryDelayFor(retry, options), budgetLeft), signal);
-      if (await attemptOnce(retry < options.retryCount)) {
-        return { acquired: true, attempts, waited: monotonicNow() - startedAt };
-      }
+      await doorbell.wait(Math.min(retryDelayFor(retry + 1, options), budgetLeft), stop);
     }
-    return { acquired: false, attempts, waited: monotonicNow() - startedAt };
   } catch (error) {
-    throw error instanceof AbortedWait ? aborted(error.reason) : error;
+    throw error instanceof AbortedWait ? aborted(params.lockName, outcome(false), error.reason) : error;
   } finally {
     unsubscribe?.();
+  }
+  if (lastFailure !== undefined) throw lastFailure;
+  return outcome(false);
+}
+
+function aborted(lockName: string, outcome: WaitOutcome, cause: unknown): LockAcquireError {
+  return new LockAcquireError('LOCK_ACQUIRE_ABORTED', {
+    lockName,
+    attempts: outcome.attempts,
+    waited: outcome.waited,
+    cause,
+  });
+}
+
+/**
+ * Starts the release subscription without waiting for it: the doorbell rings for every release
+ * once it is confirmed. Returns what drops it, also if it is confirmed only after the wait ended.
+ */
+function subscribeInBackground(params: WaitParams, doorbell: Doorbell): Unsubscribe | undefined {
+  const subscribe = params.subscribeToReleases;
+  if (subscribe === undefined) return undefined;
+  let unsubscribe: Unsubscribe | undefined;
+  let dropped = false;
+  const confirmed = (drop: Unsubscribe) => {
+    if (dropped) drop();
+    else unsubscribe = drop;
+  };
+  try {
+    subscribe(() => doorbell.ring()).then(confirmed, () => {
+      // No notifications: the wait polls.
+    });
+  } catch {
+    return undefined;
+  }
+  return () => {
+    dropped = true;
+    unsubscribe?.();
+  };
+}
+
+/**
+ * What ends a wait early: the caller's `AbortSignal`, or `stop()` (the handle's own `release()`).
+ * Made once per acquire; the signal's listener is removed by `dispose()`.
+ */
+export class WaitStop {
+  #stopped = false;
+  #reason: unknown;
+  readonly #listeners = new Set<() => void>();
+  readonly #signal: AbortSignal | undefined;
+  readonly #onSignal: (() => void) | undefined;
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+    if (signal === undefined) return;
+    if (signal.aborted) {
+      this.#stopped = true;
+      this.#reason = signal.reason;
+      return;
+    }
+    this.#onSignal = () => this.stop(signal.reason);
+    signal.addEventListener('abort', this.#onSignal, { once: true });
+  }
+
+  get stopped(): boolean {
+    return this.#stopped;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  /** Ends the wait with `reason` as the `cause` of its `LOCK_ACQUIRE_ABORTED` error. */
+  stop(reason: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#reason = reason;
+    for (const listener of [...this.#listeners]) listener();
+    this.#listeners.clear();
+  }
+
+  /** Calls `listener` once when the wait is stopped; returns what removes it. */
+  onStop(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Detaches from the caller's signal. */
+  dispose(): void {
+    if (this.#onSignal !== undefined) this.#signal?.removeEventListener('abort', this.#onSignal);
   }
 }
 
@@ -122,11 +203,11 @@ class Doorbell {
     else this.#wake();
   }
 
-  /** Resolves after `ms`, or at once when rung; rejects with `AbortedWait` when `signal` aborts. */
-  wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  /** Resolves after `ms`, or at once when rung; rejects with `AbortedWait` when `stop` stops. */
+  wait(ms: number, stop: WaitStop): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(new AbortedWait(signal.reason));
+      if (stop.stopped) {
+        reject(new AbortedWait(stop.reason));
         return;
       }
       if (this.#rung) {
@@ -136,22 +217,25 @@ class Doorbell {
       }
       const finish = () => {
         clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
+        removeListener();
         this.#wake = undefined;
       };
-      const onAbort = () => {
+      const removeListener = stop.onStop(() => {
         finish();
-        reject(new AbortedWait(signal?.reason));
-      };
-      const timer = setTimeout(() => {
-        finish();
-        resolve();
-      }, ms);
+        reject(new AbortedWait(stop.reason));
+      });
+      // Not unref'd: the caller is waiting for this acquire, so it keeps the process alive.
+      const timer = setTimeout(
+        () => {
+          finish();
+          resolve();
+        },
+        Math.min(ms, MAX_TIMER_MS),
+      );
       this.#wake = () => {
         finish();
         resolve();
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }
@@ -162,37 +246,27 @@ class AbortedWait {
 }
 
 /**
- * Settles with `operation`, or rejects with `AbortedWait` as soon as `signal` aborts; then
+ * Settles with `operation`, or rejects with `AbortedWait` as soon as `stop` stops; then
  * `onAbandoned` is called so the caller can clean up after the operation that is still running.
  */
-function raceWithAbort<T>(
-  operation: Promise<T>,
-  signal: AbortSignal | undefined,
-  onAbandoned: () => void,
-): Promise<T> {
-  if (signal === undefined) return operation;
+function raceWithStop<T>(operation: Promise<T>, stop: WaitStop, onAbandoned: () => void): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const onAbort = () => {
+    const removeListener = stop.onStop(() => {
       if (settled) return;
       settled = true;
-      reject(new AbortedWait(signal.reason));
+      reject(new AbortedWait(stop.reason));
       onAbandoned();
-    };
-    if (signal.aborted) {
-      onAbort();
-      return;
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
+    });
     operation.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        removeListener();
         if (settled) return;
         settled = true;
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        removeListener();
         if (settled) return;
         settled = true;
         reject(error);

@@ -919,7 +919,12 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         const reason = await whenAborted(lock.signal);
         expect(performance.now() - pausedAt).toBeLessThan(ttl);
         expect((reason as LockLostError).reason).toBe('unreachable');
-        // Once Redis answers again, the late release cleans up without claiming success.
+        // While Redis is still paused, releasing the lost lock is bounded by commandTimeout.
+        const releaseStarted = performance.now();
+        await expect(lock.release()).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+        expect(performance.now() - releaseStarted).toBeLessThan(lock.options.commandTimeout + 500);
+        // Once Redis answers again, a release cleans up without claiming success.
+        await waitFor(async () => (await target.onPrimaryOf(lock.key, ['PING'])) === 'PONG', 5_000);
         expect(await lock.release()).toBe(false);
         expect(await command('EXISTS', lock.key)).toBe(0);
       });

@@ -93,9 +93,14 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
         waiters.push(waiterLocker.withLock(name, () => void order.push(index)));
         await waitFor(async () => (await queueLength(name)) === index + 1, 5_000);
       }
-      // Each waiter has tried twice: before and right after subscribing to its wake channel.
+      // Each waiter has tried once, then subscribed to its wake channel.
       await waitFor(
-        async () => recorder.calls.filter((call) => call === 'fair-acquire').length === 12,
+        async () => recorder.calls.filter((call) => call === 'fair-acquire').length === 6,
+        5_000,
+      );
+      const wakeChannels = `${fairKeys(name).key}:wake:*`;
+      await waitFor(
+        async () => ((await suite.command('PUBSUB', 'CHANNELS', wakeChannels)) as unknown[]).length === 6,
         5_000,
       );
       recorder.calls.length = 0;
