@@ -227,6 +227,12 @@ export class Lock implements AsyncDisposable {
     this.#assertNotSpent('extend', { allowLost: true });
     const lease = this.#lease;
     if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;
+    if (lease.remaining === 0) {
+      // Its validity ran out (the deadline timer has not had its turn yet, e.g. after a stalled
+      // event loop): it is no longer surely ours, whatever Redis would say.
+      this.#end('expired');
+      return false;
+    }
     const ticket = lease.ticket();
     let result: RenewalResult;
     try {
@@ -306,7 +312,11 @@ export class Lock implements AsyncDisposable {
       // release() came in after the winning reply but before this continuation ran.
       this.#state = 'unlocked';
       this.#releaseInBackground(Promise.resolve(true));
-      throw new LockAcquireError('LOCK_ACQUIRE_ABORTED', { lockName: this.name, ...outcome, cause: stop.reason });
+      throw new LockAcquireError('LOCK_ACQUIRE_ABORTED', {
+        lockName: this.name,
+        ...outcome,
+        cause: stop.reason,
+      });
     }
     this.#holdCount = 1;
     this.#state = 'held';
@@ -363,10 +373,20 @@ export class Lock implements AsyncDisposable {
     const lease = this.#lease;
     // The hold ended (released or lost) while this re-entry waited for its turn.
     if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;
+    if (lease.remaining === 0) {
+      this.#end('expired');
+      return false;
+    }
     const { ttl, fencing } = this.options;
     const target = this.#holdCount + 1;
     const ticket = lease.ticket();
-    const inFlight = this.#protocol.acquire({ token: this.token, ttl, holdCount: target, fencing, mayQueue: false });
+    const inFlight = this.#protocol.acquire({
+      token: this.token,
+      ttl,
+      holdCount: target,
+      fencing,
+      mayQueue: false,
+    });
     let reply: AcquireReply;
     try {
       reply = await withDeadline(inFlight, this.#timeLeftFor(lease), 'acquire');

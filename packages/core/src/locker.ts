@@ -234,7 +234,11 @@ export class Locker {
     const key = lockKey(this.prefix, name);
     const keys = [key, fencingCounterKey(key)] as const;
     const inspection = this.#redlock?.inspect(keys) ?? inspectLock(this.#runner, keys);
-    return { name, key, ...(await withDeadline(inspection, this.#resolve(undefined).commandTimeout, 'inspect')) };
+    return {
+      name,
+      key,
+      ...(await withDeadline(inspection, this.#resolve(undefined).commandTimeout, 'inspect')),
+    };
   }
 
   /**

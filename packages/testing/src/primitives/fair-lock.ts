@@ -94,10 +94,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
         await waitFor(async () => (await queueLength(name)) === index + 1, 5_000);
       }
       // Each waiter has tried once, then subscribed to its wake channel.
-      await waitFor(
-        async () => recorder.calls.filter((call) => call === 'fair-acquire').length === 6,
-        5_000,
-      );
+      await waitFor(async () => recorder.calls.filter((call) => call === 'fair-acquire').length === 6, 5_000);
       const wakeChannels = `${fairKeys(name).key}:wake:*`;
       await waitFor(
         async () => ((await suite.command('PUBSUB', 'CHANNELS', wakeChannels)) as unknown[]).length === 6,
