@@ -40,6 +40,7 @@ export {
   type Overlap,
   type RecordableLock,
 } from './history.js';
+export { runOneHandleSuite } from './one-handle.js';
 export { addCrashedFairWaiter } from './primitives/fair-lock.js';
 export { type PrimitiveSuiteContext, runPrimitivesSuite, serverTimeMs } from './primitives.js';
 export {
