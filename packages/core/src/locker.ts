@@ -13,6 +13,7 @@ import {
   checkLockName,
   type LockerOptions,
   type LockOptions,
+  optionsObject,
   type ResolvedLockOptions,
   resolveLockerOptions,
   resolveLockOptions,
@@ -102,7 +103,7 @@ export class Locker {
    * @throws {LockOptionError} when an option is invalid, or the runners are not distinct
    *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`.
    */
-  constructor(runner: ScriptRunner | readonly ScriptRunner[], options: LockerOptions = {}) {
+  constructor(runner: ScriptRunner | readonly ScriptRunner[], options?: LockerOptions) {
     const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
     checkRunners(runners);
     const resolved = resolveLockerOptions(options);
@@ -129,10 +130,9 @@ export class Locker {
    * "no options" is resolved once per Locker (and once for one-attempt calls): validating the same
    * options again for every lock was a measurable share of an uncontended acquire.
    */
-  #resolve(options: LockOptions | undefined, oneAttempt = false): ResolvedLockOptions {
-    const noOptions =
-      options === undefined ||
-      (typeof options === 'object' && options !== null && Object.keys(options).length === 0);
+  #resolve(given: LockOptions | null | undefined, oneAttempt = false): ResolvedLockOptions {
+    const options = optionsObject(given);
+    const noOptions = options === undefined || Object.keys(options).length === 0;
     if (!noOptions) return this.#resolveNow(options, oneAttempt);
     if (oneAttempt) {
       this.#resolvedOneAttempt ??= this.#resolveNow(undefined, true);
@@ -143,9 +143,6 @@ export class Locker {
   }
 
   #resolveNow(options: LockOptions | undefined, oneAttempt: boolean): ResolvedLockOptions {
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      return resolveLockOptions(this.#defaults, options); // throws the typed error a spread would hide
-    }
     const redlock = this.#redlock;
     if (redlock !== undefined && options !== undefined) checkRedlockOptions(options);
     return resolveLockOptions(this.#defaults, {
@@ -317,13 +314,10 @@ export class Locker {
   locked(options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
   locked(name: LockedName | undefined, options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
   locked(nameOrOptions?: LockedName | LockedOptions, options?: LockedOptions): LockedWrapper<false>;
-  locked(
-    nameOrOptions?: LockedName | LockedOptions,
-    maybeOptions: LockedOptions = {},
-  ): LockedWrapper<boolean> {
+  locked(nameOrOptions?: LockedName | LockedOptions, maybeOptions?: LockedOptions): LockedWrapper<boolean> {
     const optionsFirst = typeof nameOrOptions === 'object' && nameOrOptions !== null;
     const name = optionsFirst ? undefined : nameOrOptions;
-    const options = optionsFirst ? nameOrOptions : maybeOptions;
+    const options = optionsObject(optionsFirst ? nameOrOptions : maybeOptions) ?? {};
     if (name !== undefined && typeof name !== 'function') checkLockName(name);
     const { onLocked = 'throw', ...lockOptions } = options;
     if (onLocked !== 'throw' && onLocked !== 'skip') {

@@ -1,7 +1,8 @@
 /**
  * Option types, their defaults (applied in exactly one place: {@link resolveLockOptions}), and
  * validation. Every duration is in milliseconds. Invalid input throws a {@link LockOptionError}
- * before anything is sent to Redis.
+ * before anything is sent to Redis. Wherever options are taken, `null` is the same as none, and
+ * anything else that is not an object is refused.
  */
 import { clockDrift } from './clock.js';
 import { MAX_TIMER_MS } from './deadline.js';
@@ -205,9 +206,9 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
  */
 export function resolveLockOptions(
   base: LockOptions,
-  overrides: LockOptions | undefined,
+  overrides: LockOptions | null | undefined,
 ): ResolvedLockOptions {
-  if (overrides !== undefined) checkKnownKeys(overrides, LOCK_OPTION_NAMES);
+  if (overrides !== undefined && overrides !== null) checkKnownKeys(overrides, LOCK_OPTION_NAMES);
   const merged: LockOptions = { ...base, ...stripUndefined(overrides) };
 
   const ttl = merged.ttl ?? DEFAULTS.ttl;
@@ -305,8 +306,9 @@ const HOOK_NAMES: readonly (keyof LockHooks)[] = [
   'onRenewalFailed',
 ];
 
-/** Validates a Locker's options (including its lock defaults) and splits them. */
-export function resolveLockerOptions(options: LockerOptions): ResolvedLockerOptions {
+/** Validates a Locker's options (including its lock defaults) and splits them; `null` is none. */
+export function resolveLockerOptions(given: LockerOptions | null | undefined): ResolvedLockerOptions {
+  const options = given ?? {};
   checkKnownKeys(options, [...LOCK_OPTION_NAMES, 'prefix', 'asyncReentrancy', 'hooks']);
   const { prefix = DEFAULTS.prefix, asyncReentrancy = true, hooks = {}, ...lockDefaults } = options;
   if (typeof prefix !== 'string') {
@@ -434,9 +436,22 @@ function checkKnownKeys(options: object, allowed: readonly string[]): void {
   }
 }
 
+/**
+ * An options argument as given: `undefined` and `null` both mean "no options" (`undefined` is
+ * returned); anything else must be an object. A number or string in the options' place is a
+ * mistake worth a {@link LockOptionError}, not options silently ignored.
+ */
+export function optionsObject<T extends object>(options: T | null | undefined): T | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') {
+    throw new LockOptionError('options', `expected an object of options, got ${describe(options)}.`);
+  }
+  return options;
+}
+
 /** `options` without the entries set to `undefined`, so that spreading it keeps earlier values. */
-export function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
+export function stripUndefined<T extends object>(options: T | null | undefined): Partial<T> {
+  if (options === undefined || options === null) return {};
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 

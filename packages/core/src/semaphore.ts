@@ -15,6 +15,7 @@ import {
   checkLockName,
   checkNeitherReentrantNorFair,
   type LockOptions,
+  optionsObject,
   type ResolvedLockOptions,
   refuseReplicas,
   resolveLockOptions,
@@ -174,7 +175,7 @@ export class Semaphore {
    *   limit) or option; nothing is sent to Redis.
    */
   createPermit(options?: PermitOptions): Lock {
-    const { permits = 1, ...lockOptions } = options ?? {};
+    const { permits = 1, ...lockOptions } = optionsObject(options) ?? {};
     if (typeof permits !== 'number' || !Number.isSafeInteger(permits) || permits <= 0) {
       throw new LockOptionError('permits', `expected a positive integer, got ${describe(permits)}.`);
     }
