@@ -21,7 +21,7 @@ import {
 import type { HoldProtocol } from './protocol.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
 import { RedlockProtocol, RedlockServers } from './redlock.js';
-import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
+import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
 import { Semaphore, type SemaphoreOptions } from './semaphore.js';
 
@@ -157,18 +157,29 @@ export class Locker {
     const redlock = this.#redlock;
     let protocol: HoldProtocol =
       redlock === undefined ? mutexProtocol(this.#runner, key, resolved) : new RedlockProtocol(redlock, key);
-    if (resolved.replicas !== undefined) {
-      if (redlock !== undefined || !hasReplicaWaiter(this.#runner)) {
-        throw new LockOptionError(
-          'replicas',
-          redlock === undefined
-            ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
-            : 'waiting for replicas is for one primary, not for several servers (Redlock).',
-        );
-      }
-      protocol = new ReplicatedProtocol(protocol, this.#runner, resolved.replicas);
+    const waiter = this.#replicaWaiter(resolved);
+    if (waiter !== undefined && resolved.replicas !== undefined) {
+      protocol = new ReplicatedProtocol(protocol, waiter, resolved.replicas);
     }
     return new Lock({ runner: this.#runner, name, key, options: resolved, hooks: this.#hooks, protocol });
+  }
+
+  /**
+   * What waits for replicas when the options ask for it (`undefined` when they do not); throws
+   * when this Locker cannot wait for them.
+   */
+  #replicaWaiter(resolved: ResolvedLockOptions): ReplicaWaiter | undefined {
+    if (resolved.replicas === undefined) return undefined;
+    const runner = this.#runner;
+    if (this.#redlock !== undefined || !hasReplicaWaiter(runner)) {
+      throw new LockOptionError(
+        'replicas',
+        this.#redlock === undefined
+          ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
+          : 'waiting for replicas is for one primary, not for several servers (Redlock).',
+      );
+    }
+    return runner;
   }
 
   /**
@@ -308,8 +319,10 @@ export class Locker {
    *   async rebuildIndex() { ... }
    * }
    * ```
-   * @throws {LockOptionError} at wrap time for an invalid name or option, or an anonymous
-   *   function without a name; a per-call name that is invalid rejects that call.
+   * @throws {LockOptionError} at wrap time for an invalid name or option, an option this Locker
+   *   cannot honour (the same checks as `createLock`: on a Redlock Locker `fair`, `fencing` and
+   *   `replicas`; `replicas` on a runner that cannot wait for them), or an anonymous function
+   *   without a name; a per-call name that is invalid rejects that call.
    */
   locked(options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
   locked(name: LockedName | undefined, options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
@@ -323,7 +336,9 @@ export class Locker {
     if (onLocked !== 'throw' && onLocked !== 'skip') {
       throw new LockOptionError('onLocked', `expected 'throw' or 'skip', got ${String(onLocked)}.`);
     }
-    resolveLockOptions(this.#defaults, lockOptions);
+    // Every check a call would make, now: a wrapper that could only ever reject is a mistake best
+    // reported where it was written.
+    this.#replicaWaiter(this.#resolve(lockOptions));
     const locker = this;
 
     return <This, Args extends unknown[], Result>(

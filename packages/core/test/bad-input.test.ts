@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LockOptionError } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
-import { scriptedRunner } from './scripted-runner.js';
+import type { ScriptRunner } from '../src/runner.js';
+import { expectRefused, scriptedRunner } from './scripted-runner.js';
 
 // Input that must end in a LockOptionError (or be taken as "no options"), never in a TypeError or
 // in a key layout that breaks on a Cluster; checked without Redis, on scripted runners.
@@ -108,6 +109,29 @@ describe('options that are not an object are refused, not ignored', () => {
     await expectRejected(() => catalog.tryAcquireWrite(five), 'options');
     await expectRejected(() => catalog.withWrite(() => 1, five), 'options');
     await expectRejected(() => catalog.createReadLock(five), 'options');
+    expect(calls).toEqual([]);
+  });
+});
+
+describe('locked() checks its options as the Locker would, at wrap time', () => {
+  const replicas = { count: 1, timeout: 100 };
+
+  it('on a Redlock Locker: fair, fencing and replicas are refused before any call', () => {
+    const runners = [grantingRunner(), grantingRunner(), grantingRunner()];
+    const redlock = new Locker(runners.map(({ runner }) => runner));
+    expectRefused(() => redlock.locked('job', { fair: true }), 'fair');
+    expectRefused(() => redlock.locked({ fencing: true }), 'fencing');
+    expectRefused(() => redlock.locked((id: string) => `job:${id}`, { fair: true }), 'fair');
+    expectRefused(() => redlock.locked('job', { replicas }), 'replicas');
+    expect(() => redlock.locked('job', { fencing: false, onLocked: 'skip' })).not.toThrow();
+    expect(runners.flatMap(({ calls }) => calls)).toEqual([]);
+  });
+
+  it('replicas on a runner that cannot wait for them are refused; on one that can, accepted', () => {
+    const { runner, calls } = grantingRunner();
+    expectRefused(() => new Locker(runner).locked('job', { replicas }), 'replicas');
+    const waiting: ScriptRunner = Object.assign({}, runner, { waitForReplicas: async () => 1 });
+    expect(() => new Locker(waiting).locked('job', { replicas })).not.toThrow();
     expect(calls).toEqual([]);
   });
 });
