@@ -118,7 +118,9 @@ export interface LockOptions {
 /** Options of a `Locker`: lock defaults plus settings of the Locker itself. */
 export interface LockerOptions extends LockOptions {
   /**
-   * Prepended to every lock name to form its Redis key: `${prefix}{${name}}`.
+   * Prepended to every lock name to form its Redis key: `${prefix}{${name}}`. Must not contain
+   * `{` or `}`: the `{name}` must be the key's hash tag, which keeps a lock's keys in one Redis
+   * Cluster slot.
    * @default 'lock:'
    */
   prefix?: string;
@@ -311,9 +313,7 @@ export function resolveLockerOptions(given: LockerOptions | null | undefined): R
   const options = given ?? {};
   checkKnownKeys(options, [...LOCK_OPTION_NAMES, 'prefix', 'asyncReentrancy', 'hooks']);
   const { prefix = DEFAULTS.prefix, asyncReentrancy = true, hooks = {}, ...lockDefaults } = options;
-  if (typeof prefix !== 'string') {
-    throw new LockOptionError('prefix', `expected a string, got ${describe(prefix)}.`);
-  }
+  checkPrefix(prefix);
   checkBoolean('asyncReentrancy', asyncReentrancy);
   if (typeof hooks !== 'object' || hooks === null) {
     throw new LockOptionError('hooks', `expected an object of hook functions, got ${describe(hooks)}.`);
@@ -333,7 +333,22 @@ export function resolveLockerOptions(given: LockerOptions | null | undefined): R
   };
 }
 
-/** Lock names: non-empty strings of at most 1024 characters. */
+/**
+ * Matches a lone surrogate: the negation of `String.prototype.isWellFormed` (ES2024, past this
+ * package's ES2022 target). In a `u` regex a well-formed pair is one code point, not a surrogate.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Lock names (of every primitive): non-empty, well-formed Unicode strings of at most 1024
+ * characters (UTF-16 code units) that do not start with `}`.
+ *
+ * A name is the hash tag of every key of its lock (`${prefix}{${name}}`, `…:fence`, …), which is
+ * what keeps them in one Redis Cluster slot. A name starting with `}` makes that tag empty, and
+ * Redis then hashes each whole key, so a lock's keys land in different slots (CROSSSLOT on a
+ * Cluster). A lone surrogate (half of a UTF-16 pair) is not a character: clients encode it to
+ * UTF-8 as U+FFFD, so distinct such names would share one key.
+ */
 export function checkLockName(name: unknown): asserts name is string {
   if (typeof name !== 'string') {
     throw new LockOptionError('name', `a lock name must be a string, got ${describe(name)}.`);
@@ -341,6 +356,38 @@ export function checkLockName(name: unknown): asserts name is string {
   if (name.length === 0) throw new LockOptionError('name', 'a lock name must not be empty.');
   if (name.length > 1024) {
     throw new LockOptionError('name', `a lock name must be at most 1024 characters, got ${name.length}.`);
+  }
+  if (name.startsWith('}')) {
+    throw new LockOptionError(
+      'name',
+      `a lock name must not start with "}": the name is the {hash tag} of the lock's keys, and ` +
+        `"{}" is an empty hash tag, which would put the lock's keys in different Redis Cluster slots; ` +
+        `got ${describe(name)}.`,
+    );
+  }
+  if (LONE_SURROGATE.test(name)) {
+    throw new LockOptionError(
+      'name',
+      'a lock name must be well-formed Unicode: it has a lone surrogate (half of a UTF-16 pair), ' +
+        'which Redis clients send as U+FFFD, so different such names would share one key.',
+    );
+  }
+}
+
+/** A key prefix: braces in it would become (or break) the hash tag that the name must be. */
+function checkPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string') {
+    throw new LockOptionError('prefix', `expected a string, got ${describe(prefix)}.`);
+  }
+  if (prefix.includes('{') || prefix.includes('}')) {
+    throw new LockOptionError(
+      'prefix',
+      `must not contain "{" or "}": keys are \`\${prefix}{\${name}}\` and the {name} must be their ` +
+        `only hash tag, so that each lock's keys share one Redis Cluster slot; got ${describe(prefix)}.`,
+    );
+  }
+  if (LONE_SURROGATE.test(prefix)) {
+    throw new LockOptionError('prefix', 'must be well-formed Unicode: it has a lone surrogate.');
   }
 }
 

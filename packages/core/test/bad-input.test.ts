@@ -135,3 +135,59 @@ describe('locked() checks its options as the Locker would, at wrap time', () => 
     expect(calls).toEqual([]);
   });
 });
+
+describe('names and prefixes that would break the one-slot key layout', () => {
+  const badNames: [string, string][] = [
+    ['a name starting with "}" (empty hash tag)', '}x'],
+    ['the name "}"', '}'],
+    ['a lone high surrogate', '\uD800'],
+    ['a lone low surrogate', '\uDFFF'],
+    ['another lone high surrogate', '\uDBFF'],
+    ['a lone surrogate inside a name', 'report\uD83D:daily'],
+    ['a reversed surrogate pair', '\uDE00\uD83D'],
+  ];
+
+  for (const [label, name] of badNames) {
+    it(`refuses ${label} for every primitive; nothing is sent`, async () => {
+      const { runner, calls } = grantingRunner();
+      const locker = new Locker(runner);
+      expectRefused(() => locker.createLock(name), 'name');
+      await expectRejected(() => locker.acquire(name), 'name');
+      await expectRejected(() => locker.tryAcquire(name), 'name');
+      await expectRejected(() => locker.withLock(name, () => 1), 'name');
+      await expectRejected(() => locker.inspect(name), 'name');
+      expectRefused(() => locker.locked(name), 'name');
+      await expectRejected(
+        () => locker.locked((suffix: string) => suffix)(async (_suffix: string) => 1)(name),
+        'name',
+      );
+      expectRefused(() => locker.semaphore(name, { limit: 2 }), 'name');
+      expectRefused(() => locker.readWriteLock(name), 'name');
+      expect(calls).toEqual([]);
+    });
+  }
+
+  it('says why a leading "}" is refused', () => {
+    const { runner } = grantingRunner();
+    expect(() => new Locker(runner).createLock('}x')).toThrow(/hash tag.*slot/);
+  });
+
+  it('accepts braces after the first character, and well-formed surrogate pairs', () => {
+    const { runner } = grantingRunner();
+    const locker = new Locker(runner);
+    for (const name of ['a}b', 'x{y}', '{x}', 'emoji-😀', '\uD83D\uDE00']) {
+      expect(locker.createLock(name).key).toBe(`lock:{${name}}`);
+      expect(() => locker.semaphore(name, { limit: 1 })).not.toThrow();
+      expect(() => locker.readWriteLock(name)).not.toThrow();
+    }
+  });
+
+  it('refuses a prefix containing "{" or "}"', () => {
+    const { runner } = grantingRunner();
+    for (const prefix of ['app{', 'app}', '{app}:', 'a{b}c:']) {
+      expectRefused(() => new Locker(runner, { prefix }), 'prefix');
+    }
+    expect(new Locker(runner, { prefix: 'app:lock:' }).createLock('x').key).toBe('app:lock:{x}');
+    expect(new Locker(runner, { prefix: '' }).createLock('x').key).toBe('{x}');
+  });
+});
