@@ -20,7 +20,7 @@ import {
 } from './options.js';
 import type { HoldProtocol } from './protocol.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
-import { RedlockProtocol, RedlockServers } from './redlock.js';
+import { hasDescription, RedlockProtocol, RedlockServers } from './redlock.js';
 import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
 import { Semaphore, type SemaphoreOptions } from './semaphore.js';
@@ -101,7 +101,8 @@ export class Locker {
    *   have no fencing token and cannot be fair. An array of one runner is that runner.
    * @param options - the prefix and default options of every lock from this Locker.
    * @throws {LockOptionError} when an option is invalid, or the runners are not distinct
-   *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`.
+   *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`, and when
+   *   two runners describe the same server (their `describe()`).
    */
   constructor(runner: ScriptRunner | readonly ScriptRunner[], options?: LockerOptions) {
     const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
@@ -414,6 +415,40 @@ function checkRunners(runners: readonly ScriptRunner[]): void {
   }
   if (new Set(runners).size !== runners.length) {
     throw new LockOptionError('runner', 'the same runner appears twice: Redlock needs independent servers.');
+  }
+  if (runners.length > 1) checkDistinctServers(runners);
+}
+
+/**
+ * Two runners (e.g. two clients) on one server would let that server count twice towards the
+ * majority. Runners that describe their server (both adapters do: `host:port`) are compared by
+ * that description; the others cannot be checked. Best effort: one server reached under two
+ * addresses (a hostname and its IP, or through a proxy) is not recognised.
+ */
+function checkDistinctServers(runners: readonly ScriptRunner[]): void {
+  const seen = new Map<string, number>();
+  runners.forEach((runner, index) => {
+    const description = describeServer(runner);
+    if (description === undefined) return;
+    const first = seen.get(description);
+    if (first !== undefined) {
+      throw new LockOptionError(
+        'runner',
+        `runners ${first} and ${index} both describe the server ${description}: Redlock needs ` +
+          'independent servers, and one server must not count twice towards the majority.',
+      );
+    }
+    seen.set(description, index);
+  });
+}
+
+function describeServer(runner: ScriptRunner): string | undefined {
+  if (!hasDescription(runner)) return undefined;
+  try {
+    const description = runner.describe();
+    return typeof description === 'string' && description !== '' ? description : undefined;
+  } catch {
+    return undefined; // a description is for messages; failing to give one is no reason to refuse
   }
 }
 

@@ -863,6 +863,24 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         expect(recorder.calls).toEqual([]);
       });
 
+      it.runIf(!adapter.cluster)('refuses a Redlock Locker over two clients of one server', async () => {
+        const [second, third] = await Promise.all([adapter.connect(target.url), adapter.connect(target.url)]);
+        extraClients.push(second, third);
+        // Both adapters describe their client's server, as `host:port`.
+        const server = (client.runner as AdapterRunner & { describe?: () => string }).describe?.();
+        expect(server).toBe(new URL(target.url).host);
+        let error: unknown;
+        try {
+          new Locker([client.runner, second.runner, third.runner]);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(LockOptionError.isInstance(error), String(error)).toBe(true);
+        expect((error as LockOptionError).message).toContain(
+          `runners 0 and 1 both describe the server ${server}`,
+        );
+      });
+
       it('rejects non-positive or fractional extend(ms)', async () => {
         const lock = await locker.acquire(uniqueName('bad-extend'));
         recorder.calls.length = 0;
