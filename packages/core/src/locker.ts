@@ -287,8 +287,9 @@ export class Locker {
    * await using permit = await pool.acquire({ waitTimeout: 5_000 });
    * ```
    *
-   * @throws {LockOptionError} for an invalid name, limit or option (`reentrant` and `fair: true`
-   *   and `replicas` are rejected), or on a Redlock `Locker`; nothing is sent to Redis.
+   * @throws {LockOptionError} for an invalid name, limit (a positive integer up to
+   *   `MAX_SEMAPHORE_LIMIT`, 10 000) or option (`reentrant` and `fair: true` and `replicas` are
+   *   rejected), or on a Redlock `Locker`; nothing is sent to Redis.
    */
   semaphore(name: string, options: SemaphoreOptions): Semaphore {
     checkLockName(name);
