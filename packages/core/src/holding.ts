@@ -7,6 +7,7 @@
  */
 import { LockAcquireError } from './errors.js';
 import type { Lock } from './lock.js';
+import { optionsObject } from './options.js';
 import type { WaitOutcome } from './wait.js';
 
 /** Acquires `lock`, waiting as its options say, or throws `LOCK_NOT_ACQUIRED`. */
@@ -45,11 +46,15 @@ export async function runWhileHeld<T>(
   return { acquired: true, value };
 }
 
-/** Splits the per-call `signal` from lock options. */
+/**
+ * Splits the per-call `signal` from lock options. `null` is no options; a non-object is refused
+ * here, before destructuring would turn it into no options.
+ */
 export function withoutSignal<Options extends { signal?: AbortSignal }>(
-  options: Options | undefined,
+  options: Options | null | undefined,
 ): Omit<Options, 'signal'> | undefined {
-  if (options === undefined) return undefined;
-  const { signal: _signal, ...rest } = options;
+  const given = optionsObject(options);
+  if (given === undefined) return undefined;
+  const { signal: _signal, ...rest } = given;
   return rest;
 }

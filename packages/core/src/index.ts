@@ -66,6 +66,7 @@ export {
 export { ALL_SCRIPTS } from './scripts/index.js';
 export {
   type AcquirePermitOptions,
+  MAX_SEMAPHORE_LIMIT,
   type PermitLockOptions,
   type PermitOptions,
   Semaphore,

@@ -12,7 +12,7 @@ import { withDeadline } from './deadline.js';
 import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from './errors.js';
 import { callHook, type LockHooks } from './hooks.js';
 import { hasReleaseNotifier } from './notifications.js';
-import { checkPositiveInteger, checkSignal, type ResolvedLockOptions } from './options.js';
+import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from './options.js';
 import type { AcquireReply, HoldProtocol, HoldStatus } from './protocol.js';
 import { Lease, type RenewalResult } from './renewal.js';
 import type { ScriptRunner } from './runner.js';
@@ -162,7 +162,7 @@ export class Lock implements AsyncDisposable {
 
   /** @internal `acquire()`, also telling how many attempts it took and how long it waited. */
   async acquireWithOutcome(callOptions?: AcquireCallOptions | null): Promise<WaitOutcome> {
-    const signal = callOptions?.signal;
+    const signal = optionsObject(callOptions)?.signal;
     checkSignal(signal);
     this.#assertNotSpent('acquire');
     if (this.#state === 'acquiring') {
@@ -223,7 +223,7 @@ export class Lock implements AsyncDisposable {
    */
   async extend(ms: number, extendOptions?: ExtendOptions): Promise<boolean> {
     checkPositiveInteger('ms', ms);
-    const replace = (extendOptions as ExtendOptions | null | undefined)?.replace === true;
+    const replace = optionsObject(extendOptions)?.replace === true;
     this.#assertNotSpent('extend', { allowLost: true });
     const lease = this.#lease;
     if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;

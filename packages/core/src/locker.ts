@@ -14,14 +14,15 @@ import {
   checkLockName,
   type LockerOptions,
   type LockOptions,
+  optionsObject,
   type ResolvedLockOptions,
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
 import type { HoldProtocol } from './protocol.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
-import { RedlockProtocol, RedlockServers } from './redlock.js';
-import { hasReplicaWaiter, ReplicatedProtocol } from './replicas.js';
+import { hasDescription, RedlockProtocol, RedlockServers } from './redlock.js';
+import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './replicas.js';
 import type { ScriptRunner } from './runner.js';
 import { Semaphore, type SemaphoreOptions } from './semaphore.js';
 
@@ -101,9 +102,10 @@ export class Locker {
    *   have no fencing token and cannot be fair. An array of one runner is that runner.
    * @param options - the prefix and default options of every lock from this Locker.
    * @throws {LockOptionError} when an option is invalid, or the runners are not distinct
-   *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`.
+   *   `ScriptRunner`s; with several runners, also for `fair: true` or `fencing: true`, and when
+   *   two runners describe the same server (their `describe()`).
    */
-  constructor(runner: ScriptRunner | readonly ScriptRunner[], options: LockerOptions = {}) {
+  constructor(runner: ScriptRunner | readonly ScriptRunner[], options?: LockerOptions) {
     const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
     checkRunners(runners);
     const resolved = resolveLockerOptions(options);
@@ -130,10 +132,9 @@ export class Locker {
    * "no options" is resolved once per Locker (and once for one-attempt calls): validating the same
    * options again for every lock was a measurable share of an uncontended acquire.
    */
-  #resolve(options: LockOptions | undefined, oneAttempt = false): ResolvedLockOptions {
-    const noOptions =
-      options === undefined ||
-      (typeof options === 'object' && options !== null && Object.keys(options).length === 0);
+  #resolve(given: LockOptions | null | undefined, oneAttempt = false): ResolvedLockOptions {
+    const options = optionsObject(given);
+    const noOptions = options === undefined || Object.keys(options).length === 0;
     if (!noOptions) return this.#resolveNow(options, oneAttempt);
     if (oneAttempt) {
       this.#resolvedOneAttempt ??= this.#resolveNow(undefined, true);
@@ -144,9 +145,6 @@ export class Locker {
   }
 
   #resolveNow(options: LockOptions | undefined, oneAttempt: boolean): ResolvedLockOptions {
-    if (options !== undefined && (typeof options !== 'object' || options === null)) {
-      return resolveLockOptions(this.#defaults, options); // throws the typed error a spread would hide
-    }
     const redlock = this.#redlock;
     if (redlock !== undefined && options !== undefined) checkRedlockOptions(options);
     return resolveLockOptions(this.#defaults, {
@@ -161,18 +159,29 @@ export class Locker {
     const redlock = this.#redlock;
     let protocol: HoldProtocol =
       redlock === undefined ? mutexProtocol(this.#runner, key, resolved) : new RedlockProtocol(redlock, key);
-    if (resolved.replicas !== undefined) {
-      if (redlock !== undefined || !hasReplicaWaiter(this.#runner)) {
-        throw new LockOptionError(
-          'replicas',
-          redlock === undefined
-            ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
-            : 'waiting for replicas is for one primary, not for several servers (Redlock).',
-        );
-      }
-      protocol = new ReplicatedProtocol(protocol, this.#runner, resolved.replicas);
+    const waiter = this.#replicaWaiter(resolved);
+    if (waiter !== undefined && resolved.replicas !== undefined) {
+      protocol = new ReplicatedProtocol(protocol, waiter, resolved.replicas);
     }
     return new Lock({ runner: this.#runner, name, key, options: resolved, hooks: this.#hooks, protocol });
+  }
+
+  /**
+   * What waits for replicas when the options ask for it (`undefined` when they do not); throws
+   * when this Locker cannot wait for them.
+   */
+  #replicaWaiter(resolved: ResolvedLockOptions): ReplicaWaiter | undefined {
+    if (resolved.replicas === undefined) return undefined;
+    const runner = this.#runner;
+    if (this.#redlock !== undefined || !hasReplicaWaiter(runner)) {
+      throw new LockOptionError(
+        'replicas',
+        this.#redlock === undefined
+          ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
+          : 'waiting for replicas is for one primary, not for several servers (Redlock).',
+      );
+    }
+    return runner;
   }
 
   /**
@@ -283,8 +292,9 @@ export class Locker {
    * await using permit = await pool.acquire({ waitTimeout: 5_000 });
    * ```
    *
-   * @throws {LockOptionError} for an invalid name, limit or option (`reentrant` and `fair: true`
-   *   and `replicas` are rejected), or on a Redlock `Locker`; nothing is sent to Redis.
+   * @throws {LockOptionError} for an invalid name, limit (a positive integer up to
+   *   `MAX_SEMAPHORE_LIMIT`, 10 000) or option (`reentrant` and `fair: true` and `replicas` are
+   *   rejected), or on a Redlock `Locker`; nothing is sent to Redis.
    */
   semaphore(name: string, options: SemaphoreOptions): Semaphore {
     checkLockName(name);
@@ -316,25 +326,26 @@ export class Locker {
    *   async rebuildIndex() { ... }
    * }
    * ```
-   * @throws {LockOptionError} at wrap time for an invalid name or option, or an anonymous
-   *   function without a name; a per-call name that is invalid rejects that call.
+   * @throws {LockOptionError} at wrap time for an invalid name or option, an option this Locker
+   *   cannot honour (the same checks as `createLock`: on a Redlock Locker `fair`, `fencing` and
+   *   `replicas`; `replicas` on a runner that cannot wait for them), or an anonymous function
+   *   without a name; a per-call name that is invalid rejects that call.
    */
   locked(options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
   locked(name: LockedName | undefined, options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
   locked(nameOrOptions?: LockedName | LockedOptions, options?: LockedOptions): LockedWrapper<false>;
-  locked(
-    nameOrOptions?: LockedName | LockedOptions,
-    maybeOptions: LockedOptions = {},
-  ): LockedWrapper<boolean> {
+  locked(nameOrOptions?: LockedName | LockedOptions, maybeOptions?: LockedOptions): LockedWrapper<boolean> {
     const optionsFirst = typeof nameOrOptions === 'object' && nameOrOptions !== null;
     const name = optionsFirst ? undefined : nameOrOptions;
-    const options = optionsFirst ? nameOrOptions : maybeOptions;
+    const options = optionsObject(optionsFirst ? nameOrOptions : maybeOptions) ?? {};
     if (name !== undefined && typeof name !== 'function') checkLockName(name);
     const { onLocked = 'throw', ...lockOptions } = options;
     if (onLocked !== 'throw' && onLocked !== 'skip') {
       throw new LockOptionError('onLocked', `expected 'throw' or 'skip', got ${String(onLocked)}.`);
     }
-    resolveLockOptions(this.#defaults, lockOptions);
+    // Every check a call would make, now: a wrapper that could only ever reject is a mistake best
+    // reported where it was written.
+    this.#replicaWaiter(this.#resolve(lockOptions));
     const locker = this;
 
     return <This, Args extends unknown[], Result>(
@@ -411,6 +422,40 @@ function checkRunners(runners: readonly ScriptRunner[]): void {
   }
   if (new Set(runners).size !== runners.length) {
     throw new LockOptionError('runner', 'the same runner appears twice: Redlock needs independent servers.');
+  }
+  if (runners.length > 1) checkDistinctServers(runners);
+}
+
+/**
+ * Two runners (e.g. two clients) on one server would let that server count twice towards the
+ * majority. Runners that describe their server (both adapters do: `host:port`) are compared by
+ * that description; the others cannot be checked. Best effort: one server reached under two
+ * addresses (a hostname and its IP, or through a proxy) is not recognised.
+ */
+function checkDistinctServers(runners: readonly ScriptRunner[]): void {
+  const seen = new Map<string, number>();
+  runners.forEach((runner, index) => {
+    const description = describeServer(runner);
+    if (description === undefined) return;
+    const first = seen.get(description);
+    if (first !== undefined) {
+      throw new LockOptionError(
+        'runner',
+        `runners ${first} and ${index} both describe the server ${description}: Redlock needs ` +
+          'independent servers, and one server must not count twice towards the majority.',
+      );
+    }
+    seen.set(description, index);
+  });
+}
+
+function describeServer(runner: ScriptRunner): string | undefined {
+  if (!hasDescription(runner)) return undefined;
+  try {
+    const description = runner.describe();
+    return typeof description === 'string' && description !== '' ? description : undefined;
+  } catch {
+    return undefined; // a description is for messages; failing to give one is no reason to refuse
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Option types, their defaults (applied in exactly one place: {@link resolveLockOptions}), and
  * validation. Every duration is in milliseconds. Invalid input throws a {@link LockOptionError}
- * before anything is sent to Redis.
+ * before anything is sent to Redis. Wherever options are taken, `null` is the same as none, and
+ * anything else that is not an object is refused.
  */
 import { clockDrift } from './clock.js';
 import { MAX_TIMER_MS } from './deadline.js';
@@ -117,7 +118,9 @@ export interface LockOptions {
 /** Options of a `Locker`: lock defaults plus settings of the Locker itself. */
 export interface LockerOptions extends LockOptions {
   /**
-   * Prepended to every lock name to form its Redis key: `${prefix}{${name}}`.
+   * Prepended to every lock name to form its Redis key: `${prefix}{${name}}`. Must not contain
+   * `{` or `}`: the `{name}` must be the key's hash tag, which keeps a lock's keys in one Redis
+   * Cluster slot.
    * @default 'lock:'
    */
   prefix?: string;
@@ -205,9 +208,9 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
  */
 export function resolveLockOptions(
   base: LockOptions,
-  overrides: LockOptions | undefined,
+  overrides: LockOptions | null | undefined,
 ): ResolvedLockOptions {
-  if (overrides !== undefined) checkKnownKeys(overrides, LOCK_OPTION_NAMES);
+  if (overrides !== undefined && overrides !== null) checkKnownKeys(overrides, LOCK_OPTION_NAMES);
   const merged: LockOptions = { ...base, ...stripUndefined(overrides) };
 
   const ttl = merged.ttl ?? DEFAULTS.ttl;
@@ -305,13 +308,12 @@ const HOOK_NAMES: readonly (keyof LockHooks)[] = [
   'onRenewalFailed',
 ];
 
-/** Validates a Locker's options (including its lock defaults) and splits them. */
-export function resolveLockerOptions(options: LockerOptions): ResolvedLockerOptions {
+/** Validates a Locker's options (including its lock defaults) and splits them; `null` is none. */
+export function resolveLockerOptions(given: LockerOptions | null | undefined): ResolvedLockerOptions {
+  const options = given ?? {};
   checkKnownKeys(options, [...LOCK_OPTION_NAMES, 'prefix', 'asyncReentrancy', 'hooks']);
   const { prefix = DEFAULTS.prefix, asyncReentrancy = true, hooks = {}, ...lockDefaults } = options;
-  if (typeof prefix !== 'string') {
-    throw new LockOptionError('prefix', `expected a string, got ${describe(prefix)}.`);
-  }
+  checkPrefix(prefix);
   checkBoolean('asyncReentrancy', asyncReentrancy);
   if (typeof hooks !== 'object' || hooks === null) {
     throw new LockOptionError('hooks', `expected an object of hook functions, got ${describe(hooks)}.`);
@@ -331,7 +333,22 @@ export function resolveLockerOptions(options: LockerOptions): ResolvedLockerOpti
   };
 }
 
-/** Lock names: non-empty strings of at most 1024 characters. */
+/**
+ * Matches a lone surrogate: the negation of `String.prototype.isWellFormed` (ES2024, past this
+ * package's ES2022 target). In a `u` regex a well-formed pair is one code point, not a surrogate.
+ */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * Lock names (of every primitive): non-empty, well-formed Unicode strings of at most 1024
+ * characters (UTF-16 code units) that do not start with `}`.
+ *
+ * A name is the hash tag of every key of its lock (`${prefix}{${name}}`, `…:fence`, …), which is
+ * what keeps them in one Redis Cluster slot. A name starting with `}` makes that tag empty, and
+ * Redis then hashes each whole key, so a lock's keys land in different slots (CROSSSLOT on a
+ * Cluster). A lone surrogate (half of a UTF-16 pair) is not a character: clients encode it to
+ * UTF-8 as U+FFFD, so distinct such names would share one key.
+ */
 export function checkLockName(name: unknown): asserts name is string {
   if (typeof name !== 'string') {
     throw new LockOptionError('name', `a lock name must be a string, got ${describe(name)}.`);
@@ -339,6 +356,38 @@ export function checkLockName(name: unknown): asserts name is string {
   if (name.length === 0) throw new LockOptionError('name', 'a lock name must not be empty.');
   if (name.length > 1024) {
     throw new LockOptionError('name', `a lock name must be at most 1024 characters, got ${name.length}.`);
+  }
+  if (name.startsWith('}')) {
+    throw new LockOptionError(
+      'name',
+      `a lock name must not start with "}": the name is the {hash tag} of the lock's keys, and ` +
+        `"{}" is an empty hash tag, which would put the lock's keys in different Redis Cluster slots; ` +
+        `got ${describe(name)}.`,
+    );
+  }
+  if (LONE_SURROGATE.test(name)) {
+    throw new LockOptionError(
+      'name',
+      'a lock name must be well-formed Unicode: it has a lone surrogate (half of a UTF-16 pair), ' +
+        'which Redis clients send as U+FFFD, so different such names would share one key.',
+    );
+  }
+}
+
+/** A key prefix: braces in it would become (or break) the hash tag that the name must be. */
+function checkPrefix(prefix: unknown): asserts prefix is string {
+  if (typeof prefix !== 'string') {
+    throw new LockOptionError('prefix', `expected a string, got ${describe(prefix)}.`);
+  }
+  if (prefix.includes('{') || prefix.includes('}')) {
+    throw new LockOptionError(
+      'prefix',
+      `must not contain "{" or "}": keys are \`\${prefix}{\${name}}\` and the {name} must be their ` +
+        `only hash tag, so that each lock's keys share one Redis Cluster slot; got ${describe(prefix)}.`,
+    );
+  }
+  if (LONE_SURROGATE.test(prefix)) {
+    throw new LockOptionError('prefix', 'must be well-formed Unicode: it has a lone surrogate.');
   }
 }
 
@@ -434,9 +483,22 @@ function checkKnownKeys(options: object, allowed: readonly string[]): void {
   }
 }
 
+/**
+ * An options argument as given: `undefined` and `null` both mean "no options" (`undefined` is
+ * returned); anything else must be an object. A number or string in the options' place is a
+ * mistake worth a {@link LockOptionError}, not options silently ignored.
+ */
+export function optionsObject<T extends object>(options: T | null | undefined): T | undefined {
+  if (options === undefined || options === null) return undefined;
+  if (typeof options !== 'object') {
+    throw new LockOptionError('options', `expected an object of options, got ${describe(options)}.`);
+  }
+  return options;
+}
+
 /** `options` without the entries set to `undefined`, so that spreading it keeps earlier values. */
-export function stripUndefined<T extends object>(options: T | undefined): Partial<T> {
-  if (options === undefined) return {};
+export function stripUndefined<T extends object>(options: T | null | undefined): Partial<T> {
+  if (options === undefined || options === null) return {};
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 

@@ -16,6 +16,7 @@ import { queuePlaceTtl } from './mutex.js';
 import {
   checkNeitherReentrantNorFair,
   type LockOptions,
+  optionsObject,
   type ResolvedLockOptions,
   refuseReplicas,
   resolveLockOptions,
@@ -152,11 +153,12 @@ export class ReadWriteLock {
    * @throws {LockOptionError} for an invalid option.
    */
   constructor(context: ReadWriteLockContext) {
-    checkNeitherReentrantNorFair(context.options, NEITHER_REENTRANT_NOR_FAIR);
+    const options = optionsObject(context.options);
+    checkNeitherReentrantNorFair(options, NEITHER_REENTRANT_NOR_FAIR);
     const base = { ...context.defaults, reentrant: false, fair: false };
-    const resolved = refuseReplicas(resolveLockOptions(base, context.options), 'read-write locks');
+    const resolved = refuseReplicas(resolveLockOptions(base, options), 'read-write locks');
     this.#inspectTimeout = resolved.commandTimeout;
-    this.#defaults = { ...base, ...stripUndefined(context.options) };
+    this.#defaults = { ...base, ...stripUndefined(options) };
     this.#runner = context.runner;
     this.#hooks = context.hooks;
     this.#callChain = context.callChain;
@@ -254,7 +256,8 @@ export class ReadWriteLock {
     return { name: this.name, key: this.key, ...state.report };
   }
 
-  #create(mode: Mode, options: ReadWriteLockOptions | undefined): Lock {
+  #create(mode: Mode, given: ReadWriteLockOptions | undefined): Lock {
+    const options = optionsObject(given);
     checkNeitherReentrantNorFair(options, NEITHER_REENTRANT_NOR_FAIR);
     const resolved = refuseReplicas(resolveLockOptions(this.#defaults, options), 'read-write locks');
     const protocol =

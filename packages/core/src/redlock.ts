@@ -30,8 +30,10 @@ import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from '.
 
 /**
  * An optional runner capability: a short description of the server it talks to (e.g.
- * `127.0.0.1:6380`, never credentials), used to say which server failed in a Redlock error. Both
- * adapters offer it.
+ * `127.0.0.1:6380`, never credentials), used to say which server failed in a Redlock error, and
+ * to refuse a Redlock `Locker` whose runners reach one server twice: equal descriptions mean the
+ * same server, so a runner that cannot tell its server must not describe itself like another.
+ * Both adapters offer it.
  */
 export interface DescribedRunner {
   describe(): string;

@@ -63,5 +63,28 @@ describe('resolveLockOptions (pure logic)', () => {
     expect(() => checkLockName('inventory:42')).not.toThrow();
     expect(() => checkLockName('')).toThrow(LockOptionError);
     expect(() => checkLockName(null)).toThrow(LockOptionError);
+    expect(() => checkLockName('}inventory')).toThrow(LockOptionError);
+    expect(() => checkLockName('inventory}')).not.toThrow();
+  });
+
+  it('accepts exactly the well-formed names, as String.prototype.isWellFormed tells them', () => {
+    const isWellFormed = (text: string) =>
+      (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed?.call(text);
+    if (isWellFormed('x') === undefined) return; // a runtime before ES2024: nothing to compare with
+    const units = ['a', '\uD7FF', '\uD800', '\uDBFF', '\uDC00', '\uDFFF', '\uE000', '\uFFFD'];
+    for (const first of units) {
+      for (const second of units) {
+        for (const third of ['', ...units]) {
+          const name = `x${first}${second}${third}`;
+          let accepted = true;
+          try {
+            checkLockName(name);
+          } catch {
+            accepted = false;
+          }
+          expect(accepted, JSON.stringify(name)).toBe(isWellFormed(name));
+        }
+      }
+    }
   });
 });

@@ -140,4 +140,27 @@ describe('Redlock decisions (scripted runners)', () => {
     // One runner in an array is that runner: fencing and fair work as usual.
     expect(() => new Locker([runner], { fair: true, fencing: true })).not.toThrow();
   });
+
+  it('refuses runners that describe the same server: it would count that server twice', () => {
+    const server = (description: string) => scripted(taken, description).runner;
+    let error: unknown;
+    try {
+      new Locker([server('10.0.0.1:6379'), server('10.0.0.2:6379'), server('10.0.0.1:6379')]);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(LockOptionError.isInstance(error)).toBe(true);
+    expect((error as LockOptionError).option).toBe('runner');
+    expect((error as LockOptionError).message).toMatch(/0 and 2 .*10\.0\.0\.1:6379/);
+
+    expect(() => new Locker([server('a:1'), server('b:1'), server('c:1')])).not.toThrow();
+    // Runners that cannot describe their server (or fail to) are taken on trust.
+    const mute = scripted(taken).runner;
+    const broken: ScriptRunner & { describe: () => string } = Object.assign(scripted(taken).runner, {
+      describe: () => {
+        throw new Error('not connected');
+      },
+    });
+    expect(() => new Locker([mute, scripted(taken).runner, broken, server('a:1')])).not.toThrow();
+  });
 });

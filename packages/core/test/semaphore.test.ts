@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Locker } from '../src/locker.js';
+import { MAX_SEMAPHORE_LIMIT } from '../src/semaphore.js';
 import { expectRefused as refused, scriptedRunner } from './scripted-runner.js';
 
 describe('Semaphore (pure logic, scripted runner)', () => {
@@ -73,6 +74,18 @@ describe('Semaphore (pure logic, scripted runner)', () => {
       ttl: 1_000,
       retryDelay: 10,
     });
+  });
+
+  it('caps the limit at MAX_SEMAPHORE_LIMIT, so permits are capped too; nothing is sent', () => {
+    const { runner, calls } = scriptedRunner(() => 0);
+    const locker = new Locker(runner);
+    expect(MAX_SEMAPHORE_LIMIT).toBe(10_000);
+    refused(() => locker.semaphore('pool', { limit: MAX_SEMAPHORE_LIMIT + 1 }), 'limit');
+    refused(() => locker.semaphore('pool', { limit: 500_000 }), 'limit');
+    const widest = locker.semaphore('pool', { limit: MAX_SEMAPHORE_LIMIT });
+    expect(() => widest.createPermit({ permits: MAX_SEMAPHORE_LIMIT })).not.toThrow();
+    refused(() => widest.createPermit({ permits: MAX_SEMAPHORE_LIMIT + 1 }), 'permits');
+    expect(calls).toEqual([]);
   });
 
   it('is refused on a Redlock Locker, and refuses replicas from any level; nothing is sent', () => {

@@ -88,6 +88,10 @@ export function createIoredisRunner(
   if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw new TypeError('createIoredisRunner(client) needs an ioredis Redis or Cluster client.');
   }
+  // Redlock takes equal descriptions for one server: a client whose server is unknown (a Cluster)
+  // gets a description of its own.
+  unknownServers += 1;
+  const unknownServer = `ioredis client #${unknownServers}`;
   const runner = createScriptRunner({
     evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
@@ -118,7 +122,7 @@ export function createIoredisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
-    describe: () => describeClient(client),
+    describe: () => describeClient(client) ?? unknownServer,
     ...replicaWaiter(client),
     close,
     [Symbol.asyncDispose]: close,
@@ -127,14 +131,18 @@ export function createIoredisRunner(
 
 /**
  * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
- * server that failed. Never includes credentials.
+ * server that failed and for Redlock's refusal of one server given twice; `undefined` when the
+ * options do not tell (a Cluster). Never includes credentials.
  */
-function describeClient(client: IoredisLikeClient): string {
+function describeClient(client: IoredisLikeClient): string | undefined {
   const options = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
   if (typeof options?.path === 'string' && options.path !== '') return options.path;
   if (typeof options?.host === 'string') return `${options.host}:${String(options.port ?? 6379)}`;
-  return 'ioredis client';
+  return undefined;
 }
+
+/** How many runners were made over a client whose server could not be described. */
+let unknownServers = 0;
 
 /**
  * `waitForReplicas` (WAIT on the client's one connection, so it covers the lock just written),

@@ -116,6 +116,10 @@ export function createNodeRedisRunner(
   options: NodeRedisRunnerOptions = {},
 ): NodeRedisRunner {
   const runner = createScriptRunner(evalFunctions(client));
+  // Redlock takes equal descriptions for one server: a client whose server is unknown (a cluster)
+  // gets a description of its own.
+  unknownServers += 1;
+  const unknownServer = `node-redis client #${unknownServers}`;
   const notifier = createReleaseNotifier(async (onMessage) => {
     const connection = options.notifications === false ? undefined : duplicateOf(client);
     if (connection === undefined)
@@ -140,7 +144,7 @@ export function createNodeRedisRunner(
   return {
     run: runner.run,
     subscribe: notifier.subscribe,
-    describe: () => describeClient(client),
+    describe: () => describeClient(client) ?? unknownServer,
     ...replicaWaiter(client),
     close,
     [Symbol.asyncDispose]: close,
@@ -184,9 +188,10 @@ function evalFunctions(client: NodeRedisLikeClient | NodeRedisLikeCluster): Eval
 
 /**
  * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
- * server that failed. Never includes credentials.
+ * server that failed and for Redlock's refusal of one server given twice; `undefined` when the
+ * options do not tell (a cluster). Never includes credentials.
  */
-function describeClient(client: NodeRedisLikeClient | NodeRedisLikeCluster): string {
+function describeClient(client: NodeRedisLikeClient | NodeRedisLikeCluster): string | undefined {
   const options = (
     client as { options?: { url?: unknown; socket?: { host?: unknown; port?: unknown; path?: unknown } } }
   ).options;
@@ -203,8 +208,13 @@ function describeClient(client: NodeRedisLikeClient | NodeRedisLikeCluster): str
       // fall through
     }
   }
-  return 'node-redis client';
+  // A plain client given no address connects to node-redis's default.
+  if (typeof options === 'object' && options !== null && !isCluster(client)) return 'localhost:6379';
+  return undefined;
 }
+
+/** How many runners were made over a client whose server could not be described. */
+let unknownServers = 0;
 
 /**
  * `waitForReplicas` (WAIT on the client's connection, so it covers the lock just written), for a

@@ -16,6 +16,7 @@ import {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
+  lockKey,
   type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
@@ -828,6 +829,8 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         ['an undefined name', undefined],
         ['an object name', { name: 'x' }],
         ['a name over 1024 characters', 'x'.repeat(1025)],
+        ['a name starting with "}" (an empty hash tag)', '}x'],
+        ['a name with a lone surrogate', 'x\uD800'],
       ];
       for (const [label, name] of badNames) {
         it(`rejects ${label}`, async () => {
@@ -853,10 +856,29 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
 
       it('rejects a bad prefix, runner or onLocked', () => {
         expect(() => new Locker(recorder, { prefix: 5 as unknown as string })).toThrow(LockOptionError);
+        expect(() => new Locker(recorder, { prefix: 'app:{lock}:' })).toThrow(LockOptionError);
         expect(() => new Locker({} as ScriptRunner)).toThrow(LockOptionError);
         expect(() => locker.locked('x', { onLocked: 'wait' as 'skip' })).toThrow(LockOptionError);
         expect(() => locker.locked()(async () => 1)).toThrow(LockOptionError);
         expect(recorder.calls).toEqual([]);
+      });
+
+      it.runIf(!adapter.cluster)('refuses a Redlock Locker over two clients of one server', async () => {
+        const [second, third] = await Promise.all([adapter.connect(target.url), adapter.connect(target.url)]);
+        extraClients.push(second, third);
+        // Both adapters describe their client's server, as `host:port`.
+        const server = (client.runner as AdapterRunner & { describe?: () => string }).describe?.();
+        expect(server).toBe(new URL(target.url).host);
+        let error: unknown;
+        try {
+          new Locker([client.runner, second.runner, third.runner]);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(LockOptionError.isInstance(error), String(error)).toBe(true);
+        expect((error as LockOptionError).message).toContain(
+          `runners 0 and 1 both describe the server ${server}`,
+        );
       });
 
       it('rejects non-positive or fractional extend(ms)', async () => {
@@ -1205,6 +1227,42 @@ export function runConformanceSuite(adapter: AdapterUnderTest): void {
         expect(keys.size).toBeGreaterThan(1); // the lock and its fencing counter, at least
         const slot = await theCluster().keySlot(holder.key);
         for (const key of [...keys, ...channels]) expect(await theCluster().keySlot(key), key).toBe(slot);
+      });
+
+      it('refuses a name starting with "}" for every primitive: its keys would span slots (CROSSSLOT)', async () => {
+        // Such a name makes the key's hash tag `{}`, which Redis ignores: each key hashes whole.
+        let name = `}${uniqueName('empty-tag')}`;
+        const key = () => lockKey('conformance:', name);
+        while ((await theCluster().keySlot(key())) === (await theCluster().keySlot(`${key()}:fence`))) {
+          name = `}${uniqueName('empty-tag')}`;
+        }
+        const acquireScript = ALL_SCRIPTS.find((script) => script.name === 'acquire');
+        if (!acquireScript) throw new Error('no acquire script');
+        // What the lock's one script would meet on the cluster:
+        await expect(
+          client.runner.run(acquireScript, [key(), `${key()}:fence`], ['token', 1_000, 1, 1]),
+        ).rejects.toThrow(/CROSSSLOT/);
+
+        const recorder = recordingRunner(client.runner);
+        const locker = newLocker({}, recorder);
+        const refused = async (attempt: () => unknown) => {
+          let error: unknown;
+          try {
+            await attempt();
+          } catch (caught) {
+            error = caught;
+          }
+          expect(LockOptionError.isInstance(error), String(error)).toBe(true);
+          expect((error as LockOptionError).message).toMatch(/hash tag/);
+        };
+        await refused(() => locker.acquire(name));
+        await refused(() => locker.tryAcquire(name));
+        await refused(() => locker.withLock(name, () => 1));
+        await refused(() => locker.inspect(name));
+        await refused(() => locker.semaphore(name, { limit: 2 }).acquire());
+        await refused(() => locker.readWriteLock(name).acquireWrite());
+        await refused(() => locker.readWriteLock(name).acquireRead());
+        expect(recorder.calls).toEqual([]);
       });
 
       it('a release published on one primary wakes a waiter subscribed on another node', async () => {

@@ -10,6 +10,7 @@ import {
   type LockError,
   LockLostError,
   LockOptionError,
+  MAX_SEMAPHORE_LIMIT,
   type ScriptRunner,
   type Semaphore,
   type SemaphoreOptions,
@@ -44,6 +45,23 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
   ): Semaphore => suite.newLocker({}, runner).semaphore(name, options);
   const waitersKey = (sem: Semaphore) => `${sem.key}:waiters`;
   const serverNow = () => serverTimeMs(suite.client().command);
+  /** How long each script that `work` sends runs on the server, in µs (from SLOWLOG). */
+  const serverMicrosOfScripts = async (work: () => Promise<void>): Promise<number[]> => {
+    // CONFIG GET is a flat [name, value] list, or a map (node-redis on RESP3).
+    const config = (await command('CONFIG', 'GET', 'slowlog-log-slower-than')) as unknown;
+    const before = String(Array.isArray(config) ? config[1] : Object.values(config as object)[0]);
+    await command('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    try {
+      await command('SLOWLOG', 'RESET');
+      await work();
+      const entries = (await command('SLOWLOG', 'GET', '128')) as [unknown, unknown, unknown, unknown[]][];
+      return entries
+        .filter(([, , , args]) => /^eval/i.test(String(args[0])))
+        .map(([, , micros]) => Number(micros));
+    } finally {
+      await command('CONFIG', 'SET', 'slowlog-log-slower-than', before);
+    }
+  };
 
   describe('semaphore (B6)', () => {
     describe('limit and permits', () => {
@@ -77,6 +95,40 @@ export function describeSemaphore(suite: PrimitiveSuiteContext): void {
         expect(report.holders).toEqual([expect.objectContaining({ token: small.token, permits: 2 })]);
         expect(await small.isLockedByMe()).toBe(true);
         await small.release();
+      });
+
+      it('caps limit and permits so that no script runs long on the server', async () => {
+        // Above the cap: refused before anything is sent (half a million permits once blocked
+        // every client of the server for 1.3 s).
+        const recorder = recordingRunner(suite.client().runner);
+        const capped = suite.newLocker({}, recorder);
+        expect(() => capped.semaphore(uniqueName('cap'), { limit: MAX_SEMAPHORE_LIMIT + 1 })).toThrow(
+          LockOptionError,
+        );
+        expect(() => capped.semaphore(uniqueName('cap'), { limit: 500_000 })).toThrow(LockOptionError);
+        expect(recorder.calls).toEqual([]);
+
+        // At the cap, the heaviest scripts there are: take all but one permit at once while
+        // dropping as many expired ones, renew them all, give them all back.
+        const name = uniqueName('cap');
+        const most = MAX_SEMAPHORE_LIMIT - 1;
+        const sem = semaphore(name, { limit: MAX_SEMAPHORE_LIMIT, ttl: 60_000 });
+        expect(await (await sem.acquire()).release()).toBe(true); // loads the release script
+        const keeper = await sem.acquire(); // keeps the key alive once the big hold expires
+        expect(await keeper.extend(1_000)).toBe(true); // and now every script measured is loaded
+        const expiring = await sem.acquire({ permits: most, ttl: 300 });
+        // Expired by the server's clock, still in the set: the next script drops them.
+        await waitFor(async () => (await sem.inspect()).inUse === 1, 5_000);
+        expect(await command('ZCARD', expiring.key)).toBe(MAX_SEMAPHORE_LIMIT);
+        const durations = await serverMicrosOfScripts(async () => {
+          const permit = await sem.acquire({ permits: most });
+          expect(await permit.extend(1_000)).toBe(true);
+          expect(await permit.release()).toBe(true);
+        });
+        expect(durations).toHaveLength(3);
+        // Measured at 6–35 ms each on a busy 2-core machine; the bound leaves room for a slower one.
+        expect(Math.max(...durations)).toBeLessThan(100_000);
+        expect(await keeper.release()).toBe(true);
       });
 
       it('callers that disagree on the limit each enforce their own', async () => {
