@@ -49,6 +49,13 @@ export interface FaultProxyStats {
  */
 export type BlackholeMode = 'drop' | 'hold';
 
+/**
+ * Which way a {@link FaultProxy.setLatency} applies: `'toServer'` delays commands (they run late),
+ * `'toClient'` delays replies (the command runs at once, the client learns of it late), `'both'`
+ * delays each direction.
+ */
+export type LatencyDirection = 'both' | 'toServer' | 'toClient';
+
 /** A running proxy and its fault controls. Every control takes effect for bytes arriving after it. */
 export interface FaultProxy {
   /** `redis://127.0.0.1:<port>`: give it to the client under test. */
@@ -57,8 +64,14 @@ export interface FaultProxy {
   readonly port: number;
   /** Counters; see {@link FaultProxyStats}. */
   readonly stats: FaultProxyStats;
-  /** Delays every chunk by `ms` in each direction (so a round trip gains `2 × ms`), keeping order. */
-  setLatency(ms: number): void;
+  /**
+   * Delays every chunk by `ms` in each direction (so a round trip gains `2 × ms`), keeping order.
+   * With `direction`, only that way is set and the other keeps its latency: `'toClient'` delays
+   * replies alone, so a command takes effect in Redis at once while its reply arrives `ms` later.
+   * A chunk is delayed by the latency in force when it reaches the proxy.
+   * @defaultValue direction `'both'`
+   */
+  setLatency(ms: number, direction?: LatencyDirection): void;
   /**
    * Partitions every connection, open and future: they stay open, but no byte gets through in
    * either direction until {@link FaultProxy.heal}. See {@link BlackholeMode} for what happens to
@@ -188,7 +201,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const listenHost = options.listenHost ?? '127.0.0.1';
   const pairs = new Set<Pair>();
   let mode: Mode = { kind: 'pass' };
-  let latency = 0;
+  const latency = { toServer: 0, toClient: 0 };
   let refusing = false;
   let closed = false;
   const counters = {
@@ -223,7 +236,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     } else if (mode.kind === 'dropReplies' && direction === 'toClient') {
       discard();
     } else {
-      pipeline.push(data, latency);
+      pipeline.push(data, latency[direction]);
     }
   };
 
@@ -285,9 +298,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     get stats(): FaultProxyStats {
       return { ...counters, open: pairs.size };
     },
-    setLatency(ms) {
+    setLatency(ms, direction = 'both') {
       if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`latency must be >= 0 ms, got ${ms}`);
-      latency = ms;
+      if (direction !== 'toClient') latency.toServer = ms;
+      if (direction !== 'toServer') latency.toClient = ms;
     },
     blackhole(blackholeMode = 'drop') {
       mode = { kind: 'blackhole', hold: blackholeMode === 'hold' };
@@ -303,14 +317,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
     heal() {
       mode = { kind: 'pass' };
-      latency = 0;
+      latency.toServer = 0;
+      latency.toClient = 0;
       refusing = false;
       for (const pair of [...pairs]) {
         if (pair.toServer.lossy || pair.toClient.lossy) {
           destroyPair(pair);
         } else {
-          pair.toServer.release(latency);
-          pair.toClient.release(latency);
+          pair.toServer.release(0);
+          pair.toClient.release(0);
         }
       }
     },

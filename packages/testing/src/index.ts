@@ -21,6 +21,7 @@ export {
   type FaultProxy,
   type FaultProxyOptions,
   type FaultProxyStats,
+  type LatencyDirection,
   startFaultProxy,
 } from './fault-proxy.js';
 export {

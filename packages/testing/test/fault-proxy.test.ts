@@ -124,6 +124,39 @@ describe('startFaultProxy()', () => {
     expect(connection.received()).toBe(expected.join(''));
   });
 
+  it("setLatency(ms, 'toClient') delays replies only: the command runs at once, its reply comes ms later", async () => {
+    const key = `reply-delayed-${Math.random().toString(36).slice(2)}`;
+    const connection = await raw();
+    connection.send('PING'); // connect and warm up without latency
+    await connection.receives('+PONG');
+    proxy.setLatency(500, 'toClient');
+    const sent = performance.now();
+    connection.send('SET', key, 'ran');
+    // The command reached Redis undelayed: a direct connection sees it while its reply is held.
+    while ((await sendCommand(redis, ['GET', key])) !== 'ran') await elapse(5);
+    expect(connection.received()).not.toContain('+OK');
+    const answered = await connection.receives('+OK');
+    expect(answered - sent).toBeGreaterThanOrEqual(500);
+  });
+
+  it("setLatency(ms, 'toServer') delays commands only, and leaves the reply latency alone", async () => {
+    const key = `command-delayed-${Math.random().toString(36).slice(2)}`;
+    const connection = await raw();
+    connection.send('PING');
+    await connection.receives('+PONG');
+    proxy.setLatency(300, 'toClient');
+    proxy.setLatency(0, 'toServer'); // one direction changed: the other keeps its 300 ms
+    proxy.setLatency(500, 'toServer');
+    const sent = performance.now();
+    connection.send('SET', key, 'ran');
+    expect(await sendCommand(redis, ['GET', key])).toBe(''); // still on its way to Redis (nil reads '')
+    while ((await sendCommand(redis, ['GET', key])) !== 'ran') await elapse(5);
+    const ranAt = performance.now();
+    expect(ranAt - sent).toBeGreaterThanOrEqual(500);
+    expect(connection.received()).not.toContain('+OK');
+    expect((await connection.receives('+OK')) - sent).toBeGreaterThanOrEqual(800);
+  });
+
   it("blackhole('drop'): a PING hangs until heal(), which closes the connection that lost it", async () => {
     const connection = await raw();
     proxy.blackhole();
