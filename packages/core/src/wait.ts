@@ -89,9 +89,10 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
         lastFailure = error;
       }
       if (!mayRetry) break;
-      unsubscribe ??= subscribeInBackground(params, doorbell);
+      // The attempt may have used up the budget: then the wait ends without subscribing.
       const budgetLeft = budgetEnd - monotonicNow();
       if (budgetLeft <= 0) break;
+      unsubscribe ??= subscribeInBackground(params, doorbell);
       await doorbell.wait(Math.min(retryDelayFor(retry + 1, options), budgetLeft), stop);
     }
   } catch (error) {
