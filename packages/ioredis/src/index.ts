@@ -22,6 +22,13 @@ export interface IoredisLikeSubscriber {
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
   quit(): Promise<unknown>;
+  /**
+   * Closes the connection at once and stops ioredis from reconnecting it: what `runner.close()`
+   * does instead of QUIT when the connection is not ready, and when QUIT fails or does not answer.
+   */
+  disconnect?(): void;
+  /** ioredis's connection state (`'ready'`, `'reconnecting'`, `'end'`, ...). */
+  readonly status?: string;
 }
 
 /**
@@ -93,15 +100,23 @@ export function createIoredisRunner(
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
   });
 
-  const notifier = createReleaseNotifier(async (onMessage) => {
+  const notifier = createReleaseNotifier(async (onMessage, signal) => {
     if (options.notifications === false || typeof client.duplicate !== 'function') {
       throw new Error('release notifications are off for this runner; waiters poll');
     }
+    signal.throwIfAborted();
+    // The duplicate connects by itself (at once, or on its first command with lazyConnect), so
+    // there is nothing to wait for here: the first SUBSCRIBE waits for the connection.
     const connection = client.duplicate();
     // Our own connection: its errors must not surface as unhandled 'error' events in the app;
     // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
     connection.on('message', (channel) => onMessage(channel));
+    const destroy = () => {
+      // After QUIT ('end') there is nothing left to stop, and disconnecting again would only leave
+      // a timer behind that keeps the process alive for ioredis's disconnectTimeout.
+      if (connection.status !== 'end') connection.disconnect?.();
+    };
     return {
       subscribe: async (channel) => {
         await connection.subscribe(channel);
@@ -110,8 +125,12 @@ export function createIoredisRunner(
         await connection.unsubscribe(channel);
       },
       close: async () => {
-        await connection.quit();
+        // QUIT on a connection that is not ready is queued until it reconnects (or refused at once
+        // with enableOfflineQueue: false) and leaves ioredis reconnecting: disconnect instead.
+        if (connection.disconnect !== undefined && connection.status !== 'ready') destroy();
+        else await connection.quit();
       },
+      destroy,
     };
   });
   const close = () => notifier.close();

@@ -30,6 +30,15 @@ export interface NodeRedisLikeSubscriber {
   on(event: 'error', listener: (error: Error) => void): unknown;
   quit?(): Promise<unknown>;
   close?(): Promise<unknown>;
+  /**
+   * Closes the connection at once and stops node-redis from reconnecting it (node-redis 5 and 6;
+   * node-redis 4 has `disconnect()` for this).
+   */
+  destroy?(): unknown;
+  /** node-redis 4's `destroy()`; deprecated but still there in 5 and 6. */
+  disconnect?(): Promise<unknown>;
+  /** False while the connection is (re)connecting. */
+  readonly isReady?: boolean;
 }
 
 /**
@@ -116,14 +125,24 @@ export function createNodeRedisRunner(
   options: NodeRedisRunnerOptions = {},
 ): NodeRedisRunner {
   const runner = createScriptRunner(evalFunctions(client));
-  const notifier = createReleaseNotifier(async (onMessage) => {
+  const notifier = createReleaseNotifier(async (onMessage, signal) => {
     const connection = options.notifications === false ? undefined : duplicateOf(client);
     if (connection === undefined)
       throw new Error('release notifications are off for this runner; waiters poll');
+    signal.throwIfAborted();
     // Our own connection: an 'error' event without a listener would crash the app; node-redis
     // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
-    await connection.connect();
+    const destroy = async () => {
+      try {
+        await (connection.destroy === undefined ? connection.disconnect?.() : connection.destroy());
+      } catch {
+        // Already closed (node-redis 4 throws ClientClosedError then): nothing left to stop.
+      }
+    };
+    // connect() keeps retrying for as long as the server refuses the connection (e.g. at
+    // maxclients): the notifier aborts it when it closes or goes idle, and then it must stop.
+    await untilAborted(connection.connect(), signal, destroy);
     return {
       subscribe: async (channel) => {
         await connection.subscribe(channel, (_message, from) => onMessage(from));
@@ -132,8 +151,11 @@ export function createNodeRedisRunner(
         await connection.unsubscribe(channel);
       },
       close: async () => {
-        await (connection.close?.() ?? connection.quit?.());
+        // A graceful close waits for the connection to come back first: destroy instead.
+        if (connection.isReady === false) await destroy();
+        else await (connection.close?.() ?? connection.quit?.());
       },
+      destroy,
     };
   });
   const close = () => notifier.close();
@@ -145,6 +167,37 @@ export function createNodeRedisRunner(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Settles like `connecting`, or, once `signal` aborts, calls `destroy` and rejects at once: the
+ * client's connect() may only settle after its next reconnect delay, if at all.
+ */
+function untilAborted<T>(
+  connecting: Promise<T>,
+  signal: AbortSignal,
+  destroy: () => Promise<void>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      void destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    connecting.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        // node-redis 4 and 5 resolve connect() after a destroy() too; a socket that was already
+        // connecting may even have opened: destroy once more, and the rejection above stands.
+        if (signal.aborted) void destroy();
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function isCluster(client: NodeRedisLikeClient | NodeRedisLikeCluster): client is NodeRedisLikeCluster {
