@@ -21,6 +21,10 @@ export interface IoredisLikeSubscriber {
   unsubscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
+  /** Starts connecting a connection made with `lazyConnect`. */
+  connect?(): Promise<unknown>;
   quit(): Promise<unknown>;
   /**
    * Closes the connection at once and stops ioredis from reconnecting it: what `runner.close()`
@@ -105,8 +109,6 @@ export function createIoredisRunner(
       throw new Error('release notifications are off for this runner; waiters poll');
     }
     signal.throwIfAborted();
-    // The duplicate connects by itself (at once, or on its first command with lazyConnect), so
-    // there is nothing to wait for here: the first SUBSCRIBE waits for the connection.
     const connection = client.duplicate();
     // Our own connection: its errors must not surface as unhandled 'error' events in the app;
     // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
@@ -117,6 +119,10 @@ export function createIoredisRunner(
       // a timer behind that keeps the process alive for ioredis's disconnectTimeout.
       if (connection.status !== 'end') connection.disconnect?.();
     };
+    // Opened once ready: with enableOfflineQueue: false, a SUBSCRIBE sent before would be refused.
+    // While it cannot connect (e.g. the server is at maxclients), ioredis keeps retrying until the
+    // notifier gives up on it (it closes or goes idle) and aborts.
+    await whenReady(connection, signal, destroy);
     return {
       subscribe: async (channel) => {
         await connection.subscribe(channel);
@@ -142,6 +148,34 @@ export function createIoredisRunner(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Resolves once `connection` is ready (at once for a client that reports no status); once
+ * `signal` aborts, calls `destroy` and rejects.
+ */
+function whenReady(
+  connection: IoredisLikeSubscriber,
+  signal: AbortSignal,
+  destroy: () => void,
+): Promise<void> {
+  if (connection.status === undefined || connection.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      connection.removeListener?.('ready', onReady);
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      connection.removeListener?.('ready', onReady);
+      destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    connection.on('ready', onReady);
+    // lazyConnect: connect() rejects when the first connection fails, but ioredis keeps retrying.
+    if (connection.status === 'wait') connection.connect?.().catch(() => {});
+  });
 }
 
 /**
