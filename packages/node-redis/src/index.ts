@@ -37,8 +37,6 @@ export interface NodeRedisLikeSubscriber {
   destroy?(): unknown;
   /** node-redis 4's `destroy()`; deprecated but still there in 5 and 6. */
   disconnect?(): Promise<unknown>;
-  /** False while the connection is (re)connecting. */
-  readonly isReady?: boolean;
 }
 
 /**
@@ -135,9 +133,11 @@ export function createNodeRedisRunner(
     connection.on('error', () => {});
     const destroy = async () => {
       try {
-        await (connection.destroy === undefined ? connection.disconnect?.() : connection.destroy());
+        if (connection.destroy !== undefined) connection.destroy();
+        else if (connection.disconnect !== undefined) await connection.disconnect();
+        else await (connection.close?.() ?? connection.quit?.());
       } catch {
-        // Already closed (node-redis 4 throws ClientClosedError then): nothing left to stop.
+        // Already closed (node-redis 4 and 5 throw ClientClosedError then): nothing left to stop.
       }
     };
     // connect() keeps retrying for as long as the server refuses the connection (e.g. at
@@ -150,11 +150,11 @@ export function createNodeRedisRunner(
       unsubscribe: async (channel) => {
         await connection.unsubscribe(channel);
       },
-      close: async () => {
-        // A graceful close waits for the connection to come back first: destroy instead.
-        if (connection.isReady === false) await destroy();
-        else await (connection.close?.() ?? connection.quit?.());
-      },
+      // Never QUIT or close(): they wait for the server (forever while it reconnects), and only
+      // node-redis 6 can still destroy a connection once they started (4 and 5 then throw
+      // ClientClosedError, after failing the QUIT whose reply later crashes the client). Nothing
+      // on a subscriber connection is worth waiting for: the server drops its subscriptions.
+      close: destroy,
       destroy,
     };
   });
