@@ -25,7 +25,7 @@ const noop = () => {};
 /** A connection whose every reply the test controls, recording the calls made on it. */
 function scriptedConnection() {
   const calls: string[] = [];
-  const subscribes: ReturnType<typeof deferred>[] = [];
+  const subscribes: ReturnType<typeof deferred<void>>[] = [];
   const quit = deferred();
   // A test may fail the QUIT before the notifier sends it.
   quit.promise.catch(noop);
