@@ -34,6 +34,7 @@ export {
   type OpenSubscriberConnection,
   type ReleaseNotifier,
   type ReleaseNotifierOptions,
+  SUBSCRIBER_CLOSE_TIMEOUT,
   type SubscriberConnection,
   type Unsubscribe,
 } from './notifications.js';

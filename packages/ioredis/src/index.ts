@@ -21,7 +21,18 @@ export interface IoredisLikeSubscriber {
   unsubscribe(channel: string): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
+  /** Starts connecting a connection made with `lazyConnect`. */
+  connect?(): Promise<unknown>;
   quit(): Promise<unknown>;
+  /**
+   * Closes the connection at once and stops ioredis from reconnecting it: what `runner.close()`
+   * does instead of QUIT when the connection is not ready, and when QUIT fails or does not answer.
+   */
+  disconnect?(): void;
+  /** ioredis's connection state (`'ready'`, `'reconnecting'`, `'end'`, ...). */
+  readonly status?: string;
 }
 
 /**
@@ -97,15 +108,25 @@ export function createIoredisRunner(
     eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
   });
 
-  const notifier = createReleaseNotifier(async (onMessage) => {
+  const notifier = createReleaseNotifier(async (onMessage, signal) => {
     if (options.notifications === false || typeof client.duplicate !== 'function') {
       throw new Error('release notifications are off for this runner; waiters poll');
     }
+    signal.throwIfAborted();
     const connection = client.duplicate();
     // Our own connection: its errors must not surface as unhandled 'error' events in the app;
     // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
     connection.on('message', (channel) => onMessage(channel));
+    const destroy = () => {
+      // After QUIT ('end') there is nothing left to stop, and disconnecting again would only leave
+      // a timer behind that keeps the process alive for ioredis's disconnectTimeout.
+      if (connection.status !== 'end') connection.disconnect?.();
+    };
+    // Opened once ready: with enableOfflineQueue: false, a SUBSCRIBE sent before would be refused.
+    // While it cannot connect (e.g. the server is at maxclients), ioredis keeps retrying until the
+    // notifier gives up on it (it closes or goes idle) and aborts.
+    await whenReady(connection, signal, destroy);
     return {
       subscribe: async (channel) => {
         await connection.subscribe(channel);
@@ -114,8 +135,12 @@ export function createIoredisRunner(
         await connection.unsubscribe(channel);
       },
       close: async () => {
-        await connection.quit();
+        // QUIT on a connection that is not ready is queued until it reconnects (or refused at once
+        // with enableOfflineQueue: false) and leaves ioredis reconnecting: disconnect instead.
+        if (connection.disconnect !== undefined && connection.status !== 'ready') destroy();
+        else await connection.quit();
       },
+      destroy,
     };
   });
   const close = () => notifier.close();
@@ -127,6 +152,34 @@ export function createIoredisRunner(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Resolves once `connection` is ready (at once for a client that reports no status); once
+ * `signal` aborts, calls `destroy` and rejects.
+ */
+function whenReady(
+  connection: IoredisLikeSubscriber,
+  signal: AbortSignal,
+  destroy: () => void,
+): Promise<void> {
+  if (connection.status === undefined || connection.status === 'ready') return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const onReady = () => {
+      connection.removeListener?.('ready', onReady);
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      connection.removeListener?.('ready', onReady);
+      destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    connection.on('ready', onReady);
+    // lazyConnect: connect() rejects when the first connection fails, but ioredis keeps retrying.
+    if (connection.status === 'wait') connection.connect?.().catch(() => {});
+  });
 }
 
 /**

@@ -1,6 +1,7 @@
-import { runConformanceSuite } from '@lock/testing';
+import { runConformanceSuite, runSubscriberSuite } from '@lock/testing';
 import { Redis } from 'ioredis5';
-import { ioredisAdapter } from './adapter.js';
+import { ioredisAdapter, ioredisSubscriberAdapter } from './adapter.js';
 
 // ioredis 5 is still the most installed major; the peer range promises it works.
 runConformanceSuite(ioredisAdapter('ioredis 5', Redis));
+runSubscriberSuite(ioredisSubscriberAdapter('ioredis 5', Redis, 'ioredis5'));

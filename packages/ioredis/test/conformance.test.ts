@@ -1,5 +1,6 @@
-import { runConformanceSuite } from '@lock/testing';
+import { runConformanceSuite, runSubscriberSuite } from '@lock/testing';
 import { Redis } from 'ioredis';
-import { ioredisAdapter } from './adapter.js';
+import { ioredisAdapter, ioredisSubscriberAdapter } from './adapter.js';
 
 runConformanceSuite(ioredisAdapter('ioredis 6', Redis));
+runSubscriberSuite(ioredisSubscriberAdapter('ioredis 6', Redis, 'ioredis'));

@@ -30,6 +30,13 @@ export interface NodeRedisLikeSubscriber {
   on(event: 'error', listener: (error: Error) => void): unknown;
   quit?(): Promise<unknown>;
   close?(): Promise<unknown>;
+  /**
+   * Closes the connection at once and stops node-redis from reconnecting it (node-redis 5 and 6;
+   * node-redis 4 has `disconnect()` for this).
+   */
+  destroy?(): unknown;
+  /** node-redis 4's `destroy()`; deprecated but still there in 5 and 6. */
+  disconnect?(): Promise<unknown>;
 }
 
 /**
@@ -120,14 +127,26 @@ export function createNodeRedisRunner(
   // gets a description of its own.
   unknownServers += 1;
   const unknownServer = `node-redis client #${unknownServers}`;
-  const notifier = createReleaseNotifier(async (onMessage) => {
+  const notifier = createReleaseNotifier(async (onMessage, signal) => {
     const connection = options.notifications === false ? undefined : duplicateOf(client);
     if (connection === undefined)
       throw new Error('release notifications are off for this runner; waiters poll');
+    signal.throwIfAborted();
     // Our own connection: an 'error' event without a listener would crash the app; node-redis
     // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
     connection.on('error', () => {});
-    await connection.connect();
+    const destroy = async () => {
+      try {
+        if (connection.destroy !== undefined) connection.destroy();
+        else if (connection.disconnect !== undefined) await connection.disconnect();
+        else await (connection.close?.() ?? connection.quit?.());
+      } catch {
+        // Already closed (node-redis 4 and 5 throw ClientClosedError then): nothing left to stop.
+      }
+    };
+    // connect() keeps retrying for as long as the server refuses the connection (e.g. at
+    // maxclients): the notifier aborts it when it closes or goes idle, and then it must stop.
+    await untilAborted(connection.connect(), signal, destroy);
     return {
       subscribe: async (channel) => {
         await connection.subscribe(channel, (_message, from) => onMessage(from));
@@ -135,9 +154,12 @@ export function createNodeRedisRunner(
       unsubscribe: async (channel) => {
         await connection.unsubscribe(channel);
       },
-      close: async () => {
-        await (connection.close?.() ?? connection.quit?.());
-      },
+      // Never QUIT or close(): they wait for the server (forever while it reconnects), and only
+      // node-redis 6 can still destroy a connection once they started (4 and 5 then throw
+      // ClientClosedError, after failing the QUIT whose reply later crashes the client). Nothing
+      // on a subscriber connection is worth waiting for: the server drops its subscriptions.
+      close: destroy,
+      destroy,
     };
   });
   const close = () => notifier.close();
@@ -149,6 +171,37 @@ export function createNodeRedisRunner(
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Settles like `connecting`, or, once `signal` aborts, calls `destroy` and rejects at once: the
+ * client's connect() may only settle after its next reconnect delay, if at all.
+ */
+function untilAborted<T>(
+  connecting: Promise<T>,
+  signal: AbortSignal,
+  destroy: () => Promise<void>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      void destroy();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    connecting.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        // node-redis 4 and 5 resolve connect() after a destroy() too; a socket that was already
+        // connecting may even have opened: destroy once more, and the rejection above stands.
+        if (signal.aborted) void destroy();
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 function isCluster(client: NodeRedisLikeClient | NodeRedisLikeCluster): client is NodeRedisLikeCluster {

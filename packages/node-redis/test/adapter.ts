@@ -1,4 +1,5 @@
-import type { AdapterUnderTest, ConnectedClient } from '@lock/testing';
+import { fileURLToPath } from 'node:url';
+import type { AdapterUnderTest, ConnectedClient, SubscriberAdapterUnderTest } from '@lock/testing';
 import { createNodeRedisRunner, type NodeRedisLikeClient } from '../src/index.js';
 
 /** The parts of a node-redis client the suite uses besides the adapter's two methods. */
@@ -6,6 +7,7 @@ interface NodeRedisTestClient extends NodeRedisLikeClient {
   connect(): Promise<unknown>;
   sendCommand(args: string[]): Promise<unknown>;
   quit(): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /** The parts of a node-redis cluster the suite uses besides the adapter's two methods. */
@@ -70,5 +72,33 @@ export function nodeRedisClusterAdapter(
       // DEL key, ...), and harmless for keyless ones (PING, SCRIPT LOAD), which any node answers.
       return connectAndWrap(cluster, (args) => cluster.sendCommand(args[1], false, args));
     },
+  };
+}
+
+const subscriberChild = fileURLToPath(new URL('./fixtures/subscriber-child.mjs', import.meta.url));
+
+/**
+ * The node-redis adapter for the subscriber suite, with the client's default options. `module` is
+ * the package the child process loads (`redis4`, `redis5`, `redis`), the same as `createClient`.
+ */
+export function nodeRedisSubscriberAdapter(
+  name: string,
+  createClient: (options: { url: string }) => NodeRedisTestClient,
+  module: string,
+): SubscriberAdapterUnderTest {
+  return {
+    name,
+    variants: [
+      {
+        label: 'default options',
+        connect(url) {
+          const client = createClient({ url });
+          // Without a listener, an 'error' event (the server going away) would crash the test.
+          client.on('error', () => {});
+          return connectAndWrap(client, (args) => client.sendCommand(args));
+        },
+        childArgs: (task) => [subscriberChild, module, JSON.stringify({}), JSON.stringify(task)],
+      },
+    ],
   };
 }

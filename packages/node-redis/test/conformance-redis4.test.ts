@@ -1,6 +1,7 @@
-import { runConformanceSuite } from '@lock/testing';
+import { runConformanceSuite, runSubscriberSuite } from '@lock/testing';
 import { createClient } from 'redis4';
-import { nodeRedisAdapter } from './adapter.js';
+import { nodeRedisAdapter, nodeRedisSubscriberAdapter } from './adapter.js';
 
 // node-redis 4 is inside the peer range; the same suite proves it.
 runConformanceSuite(nodeRedisAdapter('node-redis 4', createClient));
+runSubscriberSuite(nodeRedisSubscriberAdapter('node-redis 4', createClient, 'redis4'));

@@ -1,5 +1,6 @@
-import { runConformanceSuite } from '@lock/testing';
+import { runConformanceSuite, runSubscriberSuite } from '@lock/testing';
 import { createClient } from 'redis';
-import { nodeRedisAdapter } from './adapter.js';
+import { nodeRedisAdapter, nodeRedisSubscriberAdapter } from './adapter.js';
 
 runConformanceSuite(nodeRedisAdapter('node-redis 6', createClient));
+runSubscriberSuite(nodeRedisSubscriberAdapter('node-redis 6', createClient, 'redis'));

@@ -58,3 +58,9 @@ export {
   type RedisInstance,
   type TestcontainersModules,
 } from './redis-server.js';
+export {
+  runSubscriberSuite,
+  type SubscriberAdapterUnderTest,
+  type SubscriberChildTask,
+  type SubscriberClientVariant,
+} from './subscriber.js';
