@@ -46,16 +46,12 @@ describe('Redlock decisions (scripted runners)', () => {
     expect(lock.options.fencing).toBe(false);
   });
 
-  it('a majority held elsewhere is "not acquired"; what it took is released', async () => {
+  it('a majority held elsewhere is "not acquired"; what it took is released, and only there', async () => {
     const servers = [scripted(taken), scripted(heldElsewhere), scripted(heldElsewhere)];
     const lock = new Locker(servers.map((server) => server.runner)).createLock('a');
     expect(await lock.acquire()).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(servers.map((server) => server.calls)).toEqual([
-      ['acquire', 'release'],
-      ['acquire', 'release'],
-      ['acquire', 'release'],
-    ]);
+    expect(servers.map((server) => server.calls)).toEqual([['acquire', 'release'], ['acquire'], ['acquire']]);
   });
 
   it('failures that cost the majority throw a LockRedisError naming each failed server', async () => {

@@ -136,11 +136,16 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
                 ? `error on ${error.failures?.map((failure) => failure.index).join(',')}`
                 : `unexpected ${String(error)}`;
             }
+            // The verdict comes as soon as the failures so far cost the majority: the error names
+            // those, which may leave out a refusing server whose reply came after.
+            const listed = outcome.startsWith('error on ') ? outcome.slice(9).split(',').map(Number) : [];
             const expected =
               free >= quorum
                 ? 'acquired'
                 : free + refusing.length >= quorum
-                  ? `error on ${refusing.join(',')}`
+                  ? listed.every((index) => refusing.includes(index)) && free + listed.length >= quorum
+                    ? outcome
+                    : `error on (enough of) ${refusing.join(',')}`
                   : 'not acquired';
             if (outcome !== expected) mismatches.push(`${states}: ${outcome}, expected ${expected}`);
             if (outcome === 'acquired') {
@@ -301,6 +306,11 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     expect(await lock.extend(1_000)).toBe(true);
 
     expect(await lock.release()).toBe(true);
+    // Decided by a majority; the last servers' releases may land just after.
+    await waitFor(
+      async () => (await ownersOf(lock.name, 5)).filter((owner) => owner !== null).length === 1,
+      2_000,
+    );
     expect((await ownersOf(lock.name, 5)).filter((owner) => owner !== null)).toEqual([OTHER_OWNER]);
     expect(await probe.isLockedByAnyone()).toBe(false);
     expect((await locker.inspect(lock.name)).owner).toBeNull();
@@ -386,7 +396,8 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     expect(await lock.release()).toBe(true);
     expect(lock.isHeld).toBe(true);
     expect(await lock.release()).toBe(true);
-    expect((await ownersOf(lock.name, 3)).every((owner) => owner === null)).toBe(true);
+    // Decided by a majority; the last server's release may land just after.
+    await waitFor(async () => (await ownersOf(lock.name, 3)).every((owner) => owner === null), 2_000);
   });
 
   it('tryAcquire gives null when a majority is held elsewhere, and waiting ends in LOCK_NOT_ACQUIRED', async () => {
