@@ -202,8 +202,9 @@ export class RedlockServers {
    * Sends `script` to every server in parallel, each bounded by `timeout` ms (a server that misses
    * it is a failure whose error is a {@link RedisCallTimeout}), and settles with the verdict as
    * soon as `decide` gives one: the servers still pending then go on in the background. A failed
-   * quorum rejects with a {@link LockRedisError} listing the servers that failed by the end of that
-   * turn of the event loop (timeouts armed together, replies read together, are all named).
+   * quorum rejects with a {@link LockRedisError} listing the servers that had failed by then: all
+   * those that timed out (one deadline for the call, so they time out together, and the verdict
+   * comes at once), or, when failure replies decided it, those read in that turn of the event loop.
    */
   call<T>(
     script: LuaScript,
@@ -214,47 +215,60 @@ export class RedlockServers {
     const deadlineAt = monotonicNow() + timeout;
     const replies: Array<{ readonly index: number; readonly value: unknown }> = [];
     const failures: RedisServerFailure[] = [];
+    const answered = this.runners.map(() => false);
     let pending = this.runners.length;
     const tally = (): Tally => ({ replies, failures, pending });
     // Decided: no more verdicts, and commands still queued on a lane need not be sent. Settled:
     // the verdict is out; until then a failed quorum still collects its failures.
     let decided = false;
     let settled = false;
+    let allAnswered: (() => void) | undefined;
     let lateTimer: ReturnType<typeof setTimeout> | undefined;
     let settle: { resolve: (value: T) => void; reject: (error: unknown) => void } | undefined;
     const verdict = new Promise<T>((resolve, reject) => {
       settle = { resolve, reject };
     });
-    const conclude = (value: Verdict<T> | undefined) => {
+    const conclude = (value: Verdict<T> | undefined, failuresComplete: boolean) => {
       if (value === undefined || decided) return;
       decided = true;
       clearTimeout(lateTimer);
       for (const lane of lanes ?? []) lane.prune();
-      if (value !== NO_QUORUM) {
+      const deliver = () => {
         settled = true;
-        settle?.resolve(value);
-        return;
-      }
-      setImmediate(() => {
-        settled = true;
-        settle?.reject(this.quorumError(script, failures));
-      });
+        if (value === NO_QUORUM) settle?.reject(this.quorumError(script, failures));
+        else settle?.resolve(value);
+      };
+      // A failure reply decided it: the other failures read in the same turn of the event loop
+      // are named too. Timeouts are all recorded at once, and then nothing is waited for.
+      if (value === NO_QUORUM && !failuresComplete) setImmediate(deliver);
+      else deliver();
     };
     const record = (index: number, result: ServerResult) => {
-      if (settled) return;
-      let counted = result;
-      if (counted.ok && counted.value === SKIPPED) {
-        // Not sent: dropped once decided (nothing to count), or its deadline passed first.
-        if (decided) return;
-        counted = { ok: false, error: new RedisCallTimeout(Math.ceil(timeout)) };
-      }
+      if (settled || answered[index]) return;
+      answered[index] = true;
       pending -= 1;
-      if (counted.ok) replies.push({ index, value: counted.value });
-      else failures.push({ index, server: this.#describe(index), error: counted.error });
-      if (!decided) conclude(decide(tally()));
+      if (result.ok) replies.push({ index, value: result.value });
+      else failures.push({ index, server: this.#describe(index), error: result.error });
+      if (pending === 0) allAnswered?.();
     };
+    // One deadline for all servers of the call: those still pending when it passes have all
+    // timed out, together.
+    withDeadline(
+      new Promise<void>((resolve) => {
+        allAnswered = resolve;
+      }),
+      timeout,
+      script.name,
+      { background: true },
+    ).catch((error: unknown) => {
+      const cause = timeoutCause(error);
+      answered.forEach((done, index) => {
+        if (!done) record(index, { ok: false, error: cause });
+      });
+      if (!decided) conclude(decide(tally()), true);
+    });
     if (late !== undefined && late.after < timeout) {
-      lateTimer = setTimeout(() => conclude(late.verdict(tally())), Math.max(0, late.after));
+      lateTimer = setTimeout(() => conclude(late.verdict(tally()), true), Math.max(0, late.after));
       lateTimer.unref?.();
     }
     const dropped = () => !alwaysSend && (decided || monotonicNow() >= deadlineAt);
@@ -278,15 +292,12 @@ export class RedlockServers {
                 },
               }),
             );
-      const answered = outcome.then((result) => {
-        if (result === SKIPPED) return SKIPPED;
-        if (!result.ok) throw result.error;
-        return result.value;
+      void outcome.then((result) => {
+        // Never sent: dropped once decided, or once the deadline passed (which times it out).
+        if (result === SKIPPED) return;
+        record(index, result);
+        if (!decided) conclude(decide(tally()), false);
       });
-      withDeadline(answered, timeout, script.name, { background: true }).then(
-        (value) => record(index, { ok: true, value }),
-        (error: unknown) => record(index, { ok: false, error: timeoutCause(error) }),
-      );
       return () => answer;
     });
     return { verdict, answers };
