@@ -2,12 +2,13 @@
  * Redlock: one lock over N independent Redis servers (N = 3 or 5 in practice), held when a
  * majority of them hold it. Each server runs the plain mutex scripts; this protocol sends every
  * operation to all servers in parallel and decides by quorum the moment the answer can no longer
- * change, without waiting for the servers it does not need. Each server's request has its own
- * deadline, so a dead or stalled server costs only its vote:
+ * change, without waiting for the servers it does not need. Each call gives every server at most
+ * `commandTimeout` (a server still silent then has failed), so a dead or stalled server costs only
+ * its vote:
  *
  * - acquire: held as soon as `⌊N/2⌋ + 1` servers took it AND time is left on it: `ttl − (time
  *   since this attempt started) − drift`, with drift = `ttl × 1% + 2 ms`, on the monotonic clock;
- *   each server is given at most that long (and `commandTimeout`). A failed attempt is given back
+ *   a majority that would come after that is not a hold. A failed attempt is given back
  *   in the background on every server that took it, also on those whose reply comes after the
  *   decision, and without a release notification: it frees nothing anyone could take, and would
  *   wake this very waiter. A late success of an attempt that succeeded is simply part of the hold;
