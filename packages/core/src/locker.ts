@@ -158,7 +158,9 @@ export class Locker {
     const key = lockKey(this.prefix, name);
     const redlock = this.#redlock;
     let protocol: HoldProtocol =
-      redlock === undefined ? mutexProtocol(this.#runner, key, resolved) : new RedlockProtocol(redlock, key);
+      redlock === undefined
+        ? mutexProtocol(this.#runner, key, resolved)
+        : new RedlockProtocol(redlock, key, resolved.commandTimeout);
     const waiter = this.#replicaWaiter(resolved);
     if (waiter !== undefined && resolved.replicas !== undefined) {
       protocol = new ReplicatedProtocol(protocol, waiter, resolved.replicas);
@@ -242,12 +244,9 @@ export class Locker {
     checkLockName(name);
     const key = lockKey(this.prefix, name);
     const keys = [key, fencingCounterKey(key)] as const;
-    const inspection = this.#redlock?.inspect(keys) ?? inspectLock(this.#runner, keys);
-    return {
-      name,
-      key,
-      ...(await withDeadline(inspection, this.#resolve(undefined).commandTimeout, 'inspect')),
-    };
+    const { commandTimeout } = this.#resolve(undefined);
+    const inspection = this.#redlock?.inspect(keys, commandTimeout) ?? inspectLock(this.#runner, keys);
+    return { name, key, ...(await withDeadline(inspection, commandTimeout, 'inspect')) };
   }
 
   /**

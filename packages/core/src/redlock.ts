@@ -1,17 +1,32 @@
 /**
  * Redlock: one lock over N independent Redis servers (N = 3 or 5 in practice), held when a
- * majority of them hold it. Each server runs the plain mutex scripts; this protocol runs every
- * operation on all servers in parallel and decides by quorum:
+ * majority of them hold it. Each server runs the plain mutex scripts; this protocol sends every
+ * operation to all servers in parallel and decides by quorum the moment the answer can no longer
+ * change, without waiting for the servers it does not need. Each call gives every server at most
+ * `commandTimeout` (a server still silent then has failed), so a dead or stalled server costs only
+ * its vote:
  *
- * - acquire: held when at least `⌊N/2⌋ + 1` servers took it AND time is left on it: `ttl − (time
- *   since this attempt started) − drift`, with drift = `ttl × 1% + 2 ms`, on the monotonic clock.
- *   Otherwise the servers that may have taken it are released in the background (the next attempt
- *   waits for that), so a failed attempt never leaves a partial hold beyond that round trip;
- * - extend / renewal: kept when a majority extended it in time; fewer, or too late, is lost;
- * - release: sent to all; status and inspect: what a majority shows.
+ * - acquire: held as soon as `⌊N/2⌋ + 1` servers took it AND time is left on it: `ttl − (time
+ *   since this attempt started) − drift`, with drift = `ttl × 1% + 2 ms`, on the monotonic clock;
+ *   a majority that would come after that is not a hold. A failed attempt is given back
+ *   in the background on every server that took it, also on those whose reply comes after the
+ *   decision, and without a release notification: it frees nothing anyone could take, and would
+ *   wake this very waiter. A late success of an attempt that succeeded is simply part of the hold;
+ * - extend / renewal: kept when a majority extended it in time. A server that lost the key (it
+ *   restarted empty, or was flushed) is re-taken with the same token if nobody else holds it
+ *   there, so that a rolling restart keeps the hold while a majority is up. A re-taken server does
+ *   not count towards that extend's majority: a majority that lost the key is a lost lock;
+ * - release: kept (count left) or not held, by majority; status and inspect: what a majority shows.
  *
- * When servers failed (errors, not "held elsewhere") and that is why no majority was reached, the
- * operation throws a {@link LockRedisError} whose `failures` list which servers failed and why.
+ * When servers failed or timed out (not "held elsewhere") and that is why no majority can be
+ * reached, the operation throws a {@link LockRedisError} whose `failures` list the servers that
+ * had failed or timed out by then.
+ *
+ * One handle's commands to one server are sent one after the other (a lane per server): the
+ * clean-up of a failed attempt is sent after that attempt's reply (a reply that fell back from
+ * EVALSHA to EVAL must not overtake it), and before the handle's next attempt there, which uses the
+ * same token. A command still waiting for its turn when its operation is decided or its deadline
+ * passes is never sent, except a release.
  *
  * There is no fencing token: counters on independent servers do not give one that strictly
  * increases across holds (two consecutive majorities share a server, but each hold's token would
@@ -20,7 +35,8 @@
  * @internal
  */
 import { clockDrift, monotonicNow } from './clock.js';
-import { LockRedisError, type RedisServerFailure } from './errors.js';
+import { withDeadline } from './deadline.js';
+import { LockRedisError, RedisCallTimeout, type RedisServerFailure } from './errors.js';
 import { fencingCounterKey, releaseChannel } from './keys.js';
 import type { LockInspection } from './mutex.js';
 import { hasReleaseNotifier, type ReleaseNotifier, type Unsubscribe } from './notifications.js';
@@ -49,6 +65,129 @@ export function quorumOf(servers: number): number {
   return Math.floor(servers / 2) + 1;
 }
 
+/**
+ * How much earlier than its caller's deadline a server's deadline falls, so that the quorum's own
+ * verdict (with the failures it names) lands before the caller's plain timeout would.
+ */
+function serverDeadline(budget: number): number {
+  return Math.max(1, budget - Math.min(10, Math.floor(budget / 20)));
+}
+
+/** What the servers have answered so far in one quorum call. */
+export interface Tally {
+  readonly replies: ReadonlyArray<{ readonly index: number; readonly value: unknown }>;
+  /** Servers that failed or missed their deadline, in the order they did. */
+  readonly failures: readonly RedisServerFailure[];
+  /** Servers that have not answered yet. */
+  readonly pending: number;
+}
+
+/** One server's answer to one command, once it came; `SKIPPED` when it was never sent. */
+type ServerResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly error: unknown };
+const SKIPPED = Symbol('skipped');
+type Outcome = ServerResult | typeof SKIPPED;
+
+interface LaneCommand {
+  /** Sends the command, or returns `undefined` to send nothing. Called when its turn comes. */
+  readonly send: () => Promise<unknown> | undefined;
+  /** True once the command no longer needs sending; asked before its turn and at its turn. */
+  readonly dropped: () => boolean;
+  /** Called (synchronously) with its answer, or `SKIPPED`. */
+  readonly done: (outcome: Outcome) => void;
+}
+
+/** One handle's commands to one server, sent one after the other (see the module comment). */
+class ServerLane {
+  #busy = false;
+  #queue: LaneCommand[] = [];
+
+  submit(command: LaneCommand): void {
+    this.#queue.push(command);
+    this.#pump();
+  }
+
+  /**
+   * Settles the queued commands that no longer need sending: a server that never answers must
+   * not make a long-lived handle pile up renewals behind it.
+   */
+  prune(): void {
+    if (this.#queue.length === 0) return;
+    const kept: LaneCommand[] = [];
+    for (const command of this.#queue) {
+      if (command.dropped()) command.done(SKIPPED);
+      else kept.push(command);
+    }
+    this.#queue = kept;
+  }
+
+  #pump(): void {
+    while (!this.#busy) {
+      const command = this.#queue.shift();
+      if (command === undefined) return;
+      const sent = command.dropped() ? undefined : trySend(command.send);
+      if (sent === undefined) {
+        command.done(SKIPPED);
+        continue;
+      }
+      this.#busy = true;
+      sent
+        .then(
+          (value): ServerResult => ({ ok: true, value }),
+          (error: unknown): ServerResult => ({ ok: false, error }),
+        )
+        .then((outcome) => {
+          this.#busy = false;
+          command.done(outcome);
+          this.#pump();
+        });
+    }
+  }
+}
+
+function trySend(send: () => Promise<unknown> | undefined): Promise<unknown> | undefined {
+  try {
+    return send();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+/** A verdict of "no majority, because of the servers that failed": a {@link LockRedisError}. */
+const NO_QUORUM = Symbol('no quorum');
+type Verdict<T> = T | typeof NO_QUORUM;
+
+/** How one quorum call runs; see {@link RedlockServers.call}. */
+interface CallOptions<T> {
+  /** Ms each server gets to answer. */
+  readonly timeout: number;
+  /** The handle's lanes, for commands that change its hold; none for read-only ones. */
+  readonly lanes?: readonly ServerLane[];
+  /** Send even when its turn comes after the decision or the deadline (releases). */
+  readonly alwaysSend?: boolean;
+  /**
+   * The verdict so far, once the answer can no longer change; `undefined` to wait for more
+   * servers. Must decide once nothing is pending.
+   */
+  readonly decide: (tally: Tally) => Verdict<T> | undefined;
+  /**
+   * When the answer stops being worth waiting for (the time it would buy has run out), if that
+   * comes before `timeout`: `late.verdict` then decides.
+   */
+  readonly late?: { readonly after: number; readonly verdict: (tally: Tally) => Verdict<T> } | undefined;
+}
+
+/** A started quorum call: its verdict, and each server's real answer (late ones included). */
+interface QuorumCall<T> {
+  readonly verdict: Promise<T>;
+  /**
+   * Per server: its answer (or `SKIPPED`), `undefined` until it came. Known, on a lane, by the time
+   * the next command on that lane is sent.
+   */
+  readonly answers: ReadonlyArray<() => Outcome | undefined>;
+}
+
 /** The servers of one Redlock `Locker`, shared by all its locks. @internal */
 export class RedlockServers {
   readonly runners: readonly ScriptRunner[];
@@ -62,52 +201,146 @@ export class RedlockServers {
     this.notifier = quorumNotifier(runners);
   }
 
-  /** Runs `script` on every server in parallel; settles when all have answered or failed. */
-  async runOnAll(
+  /**
+   * Sends `script` to every server in parallel, each bounded by `timeout` ms (a server that misses
+   * it is a failure whose error is a {@link RedisCallTimeout}), and settles with the verdict as
+   * soon as `decide` gives one: the servers still pending then go on in the background. A failed
+   * quorum rejects with a {@link LockRedisError} listing the servers that had failed by then: all
+   * those that timed out (one deadline for the call, so they time out together, and the verdict
+   * comes at once), or, when failure replies decided it, those read in that turn of the event loop.
+   */
+  call<T>(
     script: LuaScript,
     keys: readonly string[],
     args: readonly ScriptArg[],
-  ): Promise<ServerReplies> {
-    const settled = await Promise.allSettled(this.runners.map((runner) => runner.run(script, keys, args)));
+    { timeout, lanes, alwaysSend = false, decide, late }: CallOptions<T>,
+  ): QuorumCall<T> {
+    const deadlineAt = monotonicNow() + timeout;
     const replies: Array<{ readonly index: number; readonly value: unknown }> = [];
     const failures: RedisServerFailure[] = [];
-    settled.forEach((result, index) => {
-      if (result.status === 'fulfilled') replies.push({ index, value: result.value });
-      else failures.push({ index, server: this.#describe(index), error: result.reason });
+    const answered = this.runners.map(() => false);
+    let pending = this.runners.length;
+    const tally = (): Tally => ({ replies, failures, pending });
+    // Decided: no more verdicts, and commands still queued on a lane need not be sent. Settled:
+    // the verdict is out; until then a failed quorum still collects its failures.
+    let decided = false;
+    let settled = false;
+    let allAnswered: (() => void) | undefined;
+    let lateTimer: ReturnType<typeof setTimeout> | undefined;
+    let settle: { resolve: (value: T) => void; reject: (error: unknown) => void } | undefined;
+    const verdict = new Promise<T>((resolve, reject) => {
+      settle = { resolve, reject };
     });
-    return { replies, failures };
-  }
-
-  /** The error for "no majority because these servers failed". */
-  quorumError(script: LuaScript, failures: readonly RedisServerFailure[]): LockRedisError {
-    const cause = new AggregateError(
-      failures.map((failure) => failure.error),
-      `${failures.length} of ${this.runners.length} servers failed`,
-    );
-    return new LockRedisError(script.name, cause, { failures, servers: this.runners.length });
-  }
-
-  /** What a majority of servers show about one lock (see {@link majorityView}). */
-  async inspect(keys: readonly [lock: string, fencingCounter: string]): Promise<LockInspection> {
-    const { replies, failures } = await this.runOnAll(INSPECT_SCRIPT, keys, []);
-    const view = majorityView(
-      replies.map(({ value }) => {
-        const [owner, pttl, count] = Array.isArray(value) ? value : [];
-        return typeof owner === 'string'
-          ? { owner, remaining: Math.max(0, Number(pttl)), holdCount: Number(count) }
-          : undefined;
-      }),
-      failures.length,
-      this.quorum,
-    );
-    if (view === 'unknown') throw this.quorumError(INSPECT_SCRIPT, failures);
-    return {
-      owner: view?.owner ?? null,
-      remaining: view?.remaining ?? 0,
-      holdCount: view?.holdCount ?? 0,
-      fencingToken: null,
-      lastFencingToken: null,
+    const conclude = (value: Verdict<T> | undefined, failuresComplete: boolean) => {
+      if (value === undefined || decided) return;
+      decided = true;
+      clearTimeout(lateTimer);
+      for (const lane of lanes ?? []) lane.prune();
+      const deliver = () => {
+        settled = true;
+        if (value === NO_QUORUM) settle?.reject(this.quorumError(script, failures));
+        else settle?.resolve(value);
+      };
+      // A failure reply decided it: the other failures read in the same turn of the event loop
+      // are named too. Timeouts are all recorded at once, and then nothing is waited for.
+      if (value === NO_QUORUM && !failuresComplete) setImmediate(deliver);
+      else deliver();
     };
+    const record = (index: number, result: ServerResult) => {
+      if (settled || answered[index]) return;
+      answered[index] = true;
+      pending -= 1;
+      if (result.ok) replies.push({ index, value: result.value });
+      else failures.push({ index, server: this.#describe(index), error: result.error });
+      if (pending === 0) allAnswered?.();
+    };
+    // One deadline for all servers of the call: those still pending when it passes have all
+    // timed out, together.
+    withDeadline(
+      new Promise<void>((resolve) => {
+        allAnswered = resolve;
+      }),
+      timeout,
+      script.name,
+      { background: true },
+    ).catch((error: unknown) => {
+      const cause = timeoutCause(error);
+      answered.forEach((done, index) => {
+        if (!done) record(index, { ok: false, error: cause });
+      });
+      if (!decided) conclude(decide(tally()), true);
+    });
+    if (late !== undefined && late.after < timeout) {
+      lateTimer = setTimeout(() => conclude(late.verdict(tally()), true), Math.max(0, late.after));
+      lateTimer.unref?.();
+    }
+    const dropped = () => !alwaysSend && (decided || monotonicNow() >= deadlineAt);
+    const answers = this.runners.map((runner, index) => {
+      const send = () => runner.run(script, keys, args);
+      const lane = lanes?.[index];
+      let answer: Outcome | undefined;
+      const outcome =
+        lane === undefined
+          ? (trySend(send) as Promise<unknown>).then(
+              (value): ServerResult => ({ ok: true, value }),
+              (error: unknown): ServerResult => ({ ok: false, error }),
+            )
+          : new Promise<Outcome>((resolve) =>
+              lane.submit({
+                send,
+                dropped,
+                done: (result) => {
+                  answer = result;
+                  resolve(result);
+                },
+              }),
+            );
+      void outcome.then((result) => {
+        // Never sent: dropped once decided, or once the deadline passed (which times it out).
+        if (result === SKIPPED) return;
+        record(index, result);
+        if (!decided) conclude(decide(tally()), false);
+      });
+      return () => answer;
+    });
+    return { verdict, answers };
+  }
+
+  /** The error for "no majority because these servers failed", listing them in index order. */
+  quorumError(script: LuaScript, failures: readonly RedisServerFailure[]): LockRedisError {
+    const sorted = [...failures].sort((a, b) => a.index - b.index);
+    const cause = new AggregateError(
+      sorted.map((failure) => failure.error),
+      `${sorted.length} of ${this.runners.length} servers failed`,
+    );
+    return new LockRedisError(script.name, cause, { failures: sorted, servers: this.runners.length });
+  }
+
+  /**
+   * What a majority of servers show about one lock (see {@link majorityView}), decided as soon as
+   * the servers still pending cannot change it; each server gets `timeout` ms.
+   */
+  inspect(
+    keys: readonly [lock: string, fencingCounter: string],
+    timeout: number = Number.POSITIVE_INFINITY,
+  ): Promise<LockInspection> {
+    const { verdict } = this.call<LockInspection>(INSPECT_SCRIPT, keys, [], {
+      timeout: serverDeadline(timeout),
+      decide: ({ replies, failures, pending }) => {
+        const holds = replies.map(({ value }) => serverHold(value));
+        const view = majorityView(holds, failures.length, this.quorum, pending);
+        if (view === 'pending') return undefined;
+        if (view === 'unknown') return NO_QUORUM;
+        return {
+          owner: view?.owner ?? null,
+          remaining: view?.remaining ?? 0,
+          holdCount: view?.holdCount ?? 0,
+          fencingToken: null,
+          lastFencingToken: null,
+        };
+      },
+    });
+    return verdict;
   }
 
   #describe(index: number): string | undefined {
@@ -121,10 +354,9 @@ export class RedlockServers {
   }
 }
 
-/** Replies of the servers that answered, and the servers that failed. */
-export interface ServerReplies {
-  readonly replies: ReadonlyArray<{ readonly index: number; readonly value: unknown }>;
-  readonly failures: readonly RedisServerFailure[];
+/** The `RedisCallTimeout` of a missed deadline, so that "all timed out" reads as REDIS_TIMEOUT. */
+function timeoutCause(error: unknown): unknown {
+  return LockRedisError.isInstance(error) && error.cause instanceof RedisCallTimeout ? error.cause : error;
 }
 
 /** One server's holder of a lock. */
@@ -134,16 +366,26 @@ interface ServerHold {
   readonly holdCount: number;
 }
 
+/** An INSPECT reply as a {@link ServerHold}, `undefined` when the lock is free there. */
+function serverHold(reply: unknown): ServerHold | undefined {
+  const [owner, pttl, count] = Array.isArray(reply) ? reply : [];
+  return typeof owner === 'string'
+    ? { owner, remaining: Math.max(0, Number(pttl)), holdCount: Number(count) }
+    : undefined;
+}
+
 /**
  * The holder a majority of servers agree on: its owner, and the time until fewer than a majority
- * still hold it (the quorum-th longest remaining time). `undefined` when no owner holds a
- * majority; `'unknown'` when the failed servers could tip it either way.
+ * still hold it (the quorum-th longest remaining time among the replies). `undefined` when no
+ * owner holds a majority; `'unknown'` when the failed servers could tip it either way; `'pending'`
+ * while the `pending` servers (not answered yet) could still change which of those it is.
  */
 export function majorityView(
   holds: ReadonlyArray<ServerHold | undefined>,
   failed: number,
   quorum: number,
-): ServerHold | undefined | 'unknown' {
+  pending = 0,
+): ServerHold | undefined | 'unknown' | 'pending' {
   const byOwner = new Map<string, ServerHold[]>();
   for (const hold of holds) {
     if (hold !== undefined) byOwner.set(hold.owner, [...(byOwner.get(hold.owner) ?? []), hold]);
@@ -159,7 +401,10 @@ export function majorityView(
     }
     largest = Math.max(largest, owned.length);
   }
-  return largest + failed >= quorum ? 'unknown' : undefined;
+  // A pending server adds to one owner or to the failures: neither can grow past these bounds.
+  if (largest + failed + pending < quorum) return undefined;
+  if (largest + pending < quorum && largest + failed >= quorum) return 'unknown';
+  return pending === 0 ? (largest + failed >= quorum ? 'unknown' : undefined) : 'pending';
 }
 
 /** The `quorum`-th largest value: a majority of servers have at least this much. */
@@ -167,82 +412,149 @@ function quorumthLargest(values: readonly number[], quorum: number): number {
   return [...values].sort((a, b) => b - a)[quorum - 1] ?? 0;
 }
 
+/**
+ * Where a call that has `successes` but not yet a quorum stands: `NO_QUORUM` once the failures
+ * (which only grow) have cost the quorum, `no` once it is out of reach whatever the pending
+ * servers answer and the failures could not have cost it, `undefined` while the pending servers
+ * could still change it.
+ */
+function shortOfQuorum<T>(
+  successes: number,
+  { failures, pending }: Tally,
+  quorum: number,
+  no: T,
+): Verdict<T> | undefined {
+  if (successes + pending >= quorum) return undefined;
+  if (successes + failures.length >= quorum) return NO_QUORUM;
+  if (successes + failures.length + pending < quorum) return no;
+  return undefined;
+}
+
+/** The verdict when the time a call would buy ran out before it reached a quorum. */
+function tooLate<T>(successes: number, { failures }: Tally, quorum: number, no: T): Verdict<T> {
+  return successes + failures.length >= quorum ? NO_QUORUM : no;
+}
+
+function isTaken(reply: unknown): boolean {
+  return Array.isArray(reply) && Number(reply[0]) === 1;
+}
+
+/** The extend script's "did not exist, re-taken" reply. */
+const RETAKEN = -3;
+
+const ACQUIRED: AcquireReply = Object.freeze({ acquired: true, fencingToken: undefined, queued: false });
+const NOT_ACQUIRED: AcquireReply = Object.freeze({ acquired: false, fencingToken: undefined, queued: false });
+
 /** The protocol of one Redlock lock handle at `key`. */
 export class RedlockProtocol implements HoldProtocol {
   readonly #servers: RedlockServers;
   readonly #keys: readonly [lock: string, fencingCounter: string];
   readonly #channel: string;
-  // The background release of a failed attempt: the next attempt of this handle (same token)
-  // waits for it, so that a late release can never delete the hold that attempt takes.
-  #cleanup: Promise<void> | undefined;
+  readonly #commandTimeout: number;
+  readonly #lanes: readonly ServerLane[];
+  // The hold count this handle has on the servers: what a re-taken server is given.
+  #holdCount = 1;
 
-  constructor(servers: RedlockServers, key: string) {
+  /** `commandTimeout`: the most any one server is given to answer one call. */
+  constructor(servers: RedlockServers, key: string, commandTimeout: number = Number.POSITIVE_INFINITY) {
     this.#servers = servers;
     this.#keys = [key, fencingCounterKey(key)];
     this.#channel = releaseChannel(key);
+    this.#commandTimeout = commandTimeout;
+    this.#lanes = servers.runners.map(() => new ServerLane());
   }
 
   async acquire({ token, ttl, holdCount }: AcquireRequest): Promise<AcquireReply> {
-    await this.#cleanup;
     const servers = this.#servers;
     const startedAt = monotonicNow();
+    const validFor = ttl - clockDrift(ttl);
+    const taken = ({ replies }: Tally) => replies.filter(({ value }) => isTaken(value)).length;
     // Never fencing: a counter per server gives no token that increases across majorities.
-    const { replies, failures } = await servers.runOnAll(ACQUIRE_SCRIPT, this.#keys, [
-      token,
-      ttl,
-      holdCount,
-      0,
-    ]);
-    const taken = replies.filter(({ value }) => Array.isArray(value) && Number(value[0]) === 1).length;
-    const validity = ttl - (monotonicNow() - startedAt) - clockDrift(ttl);
-    if (taken >= servers.quorum && validity > 0) {
-      return { acquired: true, fencingToken: undefined, queued: false };
+    const { verdict, answers } = servers.call(ACQUIRE_SCRIPT, this.#keys, [token, ttl, holdCount, 0], {
+      timeout: serverDeadline(this.#commandTimeout),
+      lanes: this.#lanes,
+      decide: (tally) => {
+        if (taken(tally) >= servers.quorum) {
+          return monotonicNow() - startedAt < validFor ? ACQUIRED : NOT_ACQUIRED;
+        }
+        return shortOfQuorum(taken(tally), tally, servers.quorum, NOT_ACQUIRED);
+      },
+      // A majority reached after the validity would have run out is not a hold.
+      late: {
+        after: serverDeadline(validFor),
+        verdict: (tally) => tooLate(taken(tally), tally, servers.quorum, NOT_ACQUIRED),
+      },
+    });
+    let reply: AcquireReply;
+    try {
+      reply = await verdict;
+    } catch (error) {
+      if (holdCount === 1) this.#giveBack(token, answers, isTaken);
+      throw error;
     }
-    // A first entry that missed: give back what it took (and what a failed server may have taken
-    // before its reply was lost). A missed re-entry is left alone: the handle reports it lost.
-    if (holdCount === 1) this.#releaseInBackground(token);
-    if (taken < servers.quorum && taken + failures.length >= servers.quorum) {
-      throw servers.quorumError(ACQUIRE_SCRIPT, failures);
-    }
-    return { acquired: false, fencingToken: undefined, queued: false };
+    if (reply.acquired) this.#holdCount = holdCount;
+    // A first entry that missed: give back what it took, also where the reply comes later (or
+    // never: a failed server may have taken it before its reply was lost). A missed re-entry is
+    // left alone: the handle reports it lost.
+    else if (holdCount === 1) this.#giveBack(token, answers, isTaken);
+    return reply;
   }
 
   async release(token: string, holdCount: number): Promise<number> {
     const servers = this.#servers;
-    const { replies, failures } = await servers.runOnAll(RELEASE_SCRIPT, this.#keys, [
-      token,
-      holdCount,
-      this.#channel,
-    ]);
-    const held = replies.filter(({ value }) => Number(value) >= 0).length;
-    if (held >= servers.quorum) return holdCount;
-    if (held + failures.length >= servers.quorum) throw servers.quorumError(RELEASE_SCRIPT, failures);
-    return -1;
+    const held = ({ replies }: Tally) => replies.filter(({ value }) => Number(value) >= 0).length;
+    const { verdict } = servers.call(RELEASE_SCRIPT, this.#keys, [token, holdCount, this.#channel], {
+      timeout: serverDeadline(this.#commandTimeout),
+      lanes: this.#lanes,
+      // Decided by a majority, but every server that still holds it must be told.
+      alwaysSend: true,
+      decide: (tally) =>
+        held(tally) >= servers.quorum ? holdCount : shortOfQuorum(held(tally), tally, servers.quorum, -1),
+    });
+    const result = await verdict;
+    if (result >= 0) this.#holdCount = result;
+    return result;
   }
 
   async extend(token: string, ms: number, replace: boolean): Promise<number> {
     const servers = this.#servers;
     const startedAt = monotonicNow();
-    const { replies, failures } = await servers.runOnAll(EXTEND_SCRIPT, this.#keys, [
-      token,
-      ms,
-      replace ? 1 : 0,
-    ]);
-    const extended = replies.map(({ value }) => Number(value)).filter((remaining) => remaining >= 0);
-    if (extended.length >= servers.quorum) {
-      const remaining = quorumthLargest(extended, servers.quorum);
-      // Extended on a majority, but so late that the time it bought has already run out.
-      const tooLate = monotonicNow() - startedAt >= remaining - clockDrift(remaining);
-      return tooLate ? -1 : remaining;
-    }
-    if (extended.length + failures.length >= servers.quorum)
-      throw servers.quorumError(EXTEND_SCRIPT, failures);
+    const extended = ({ replies }: Tally) =>
+      replies.map(({ value }) => Number(value)).filter((remaining) => remaining >= 0);
     // A majority shows no hold of this token: someone else's on any of them means taken.
-    return replies.some(({ value }) => Number(value) === -2) ? -2 : -1;
+    const notHeld = ({ replies }: Tally) => (replies.some(({ value }) => Number(value) === -2) ? -2 : -1);
+    const args = [token, ms, replace ? 1 : 0, 1, this.#holdCount];
+    const { verdict, answers } = servers.call(EXTEND_SCRIPT, this.#keys, args, {
+      timeout: serverDeadline(this.#commandTimeout),
+      lanes: this.#lanes,
+      decide: (tally) => {
+        const remainings = extended(tally);
+        if (remainings.length >= servers.quorum) {
+          const remaining = quorumthLargest(remainings, servers.quorum);
+          // Extended on a majority, but so late that the time it bought has already run out.
+          return monotonicNow() - startedAt >= remaining - clockDrift(remaining) ? -1 : remaining;
+        }
+        return shortOfQuorum(remainings.length, tally, servers.quorum, notHeld(tally));
+      },
+      // A replace buys `ms` from now: a majority reached after that (less drift) is too late.
+      late: replace
+        ? {
+            after: serverDeadline(ms - clockDrift(ms)),
+            verdict: (tally) => tooLate(extended(tally).length, tally, servers.quorum, notHeld(tally)),
+          }
+        : undefined,
+    });
+    const remaining = await verdict;
+    // Lost: what this extend (re-)took here and there is given back. A failed extend is not a
+    // verdict (the hold may still be valid): the handle keeps trying until its deadline.
+    if (remaining < 0) {
+      this.#giveBack(token, answers, (value) => Number(value) >= 0 || Number(value) === RETAKEN);
+    }
+    return remaining;
   }
 
   async status(token: string): Promise<HoldStatus> {
-    const view = await this.#servers.inspect(this.#keys);
+    const view = await this.#servers.inspect(this.#keys, this.#commandTimeout);
     return {
       heldByAnyone: view.owner !== null,
       remainingForToken: view.owner === token ? view.remaining : 0,
@@ -253,13 +565,32 @@ export class RedlockProtocol implements HoldProtocol {
     return this.#channel;
   }
 
-  #releaseInBackground(token: string): void {
-    const previous = this.#cleanup;
-    this.#cleanup = (async () => {
-      await previous;
-      await this.#servers.runOnAll(RELEASE_SCRIPT, this.#keys, [token, 0, this.#channel]);
-    })().catch(() => {
-      // runOnAll never rejects; a server that stays unreachable lets the lock expire within its ttl.
+  /**
+   * Releases, without a notification, on each server where the call whose `answers` these are
+   * may have left this token: its reply says so (`holds`), it failed (unknown), or it has not
+   * answered yet (then once it does). Queued behind that call on the server's lane, and ahead of
+   * the handle's next command there. Never rejects.
+   */
+  #giveBack(
+    token: string,
+    answers: ReadonlyArray<() => Outcome | undefined>,
+    holds: (reply: unknown) => boolean,
+  ): void {
+    const runners = this.#servers.runners;
+    const args = [token, 0, ''];
+    answers.forEach((answer, index) => {
+      const needed = () => {
+        const result = answer();
+        return result !== SKIPPED && (result === undefined || !result.ok || holds(result.value));
+      };
+      this.#lanes[index]?.submit({
+        // Its turn comes after that call's answer, so the answer is known by then.
+        send: () => (needed() ? runners[index]?.run(RELEASE_SCRIPT, this.#keys, args) : undefined),
+        dropped: () => answer() !== undefined && !needed(),
+        done: () => {
+          // A server that stays unreachable lets the lock expire within its ttl.
+        },
+      });
     });
   }
 }

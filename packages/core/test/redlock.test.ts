@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LockOptionError, LockRedisError } from '../src/errors.js';
+import { LockOptionError, LockRedisError, RedisCallTimeout } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
 import type { ReleaseNotifier } from '../src/notifications.js';
 import { majorityView, quorumOf, RedlockServers } from '../src/redlock.js';
-import type { ScriptRunner } from '../src/runner.js';
+import type { ScriptArg, ScriptRunner } from '../src/runner.js';
 
 // Pure decision rules of Redlock, on scripted runners. Behaviour against real servers (and both
 // adapters) is in packages/safety/test/redlock.test.ts.
@@ -46,16 +46,12 @@ describe('Redlock decisions (scripted runners)', () => {
     expect(lock.options.fencing).toBe(false);
   });
 
-  it('a majority held elsewhere is "not acquired"; what it took is released', async () => {
+  it('a majority held elsewhere is "not acquired"; what it took is released, and only there', async () => {
     const servers = [scripted(taken), scripted(heldElsewhere), scripted(heldElsewhere)];
     const lock = new Locker(servers.map((server) => server.runner)).createLock('a');
     expect(await lock.acquire()).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 0));
-    expect(servers.map((server) => server.calls)).toEqual([
-      ['acquire', 'release'],
-      ['acquire', 'release'],
-      ['acquire', 'release'],
-    ]);
+    expect(servers.map((server) => server.calls)).toEqual([['acquire', 'release'], ['acquire'], ['acquire']]);
   });
 
   it('failures that cost the majority throw a LockRedisError naming each failed server', async () => {
@@ -162,5 +158,162 @@ describe('Redlock decisions (scripted runners)', () => {
       },
     });
     expect(() => new Locker([mute, scripted(taken).runner, broken, server('a:1')])).not.toThrow();
+  });
+});
+
+/**
+ * A runner whose replies the test gives by hand (`answer`), or at once from `auto` by script name;
+ * records every call with its arguments.
+ */
+function controlled(auto: Record<string, Reply> = {}) {
+  const calls: Array<{
+    readonly script: string;
+    readonly args: readonly ScriptArg[];
+    readonly answer: (reply: Reply) => void;
+  }> = [];
+  const runner: ScriptRunner = {
+    run: (script, _keys, args) =>
+      new Promise((resolve, reject) => {
+        const answer = (reply: Reply) => (reply instanceof Error ? reject(reply) : resolve(reply));
+        calls.push({ script: script.name, args, answer });
+        if (script.name in auto) answer(auto[script.name]);
+      }),
+  };
+  const scripts = () => calls.map((call) => call.script);
+  return { runner, calls, scripts };
+}
+
+const runnersOf = (servers: ReadonlyArray<{ readonly runner: ScriptRunner }>) =>
+  servers.map((server) => server.runner);
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+describe('Redlock decides as soon as it can (scripted runners)', () => {
+  it('acquires, extends and releases on a majority without waiting for a server that never answers', async () => {
+    const silent = controlled();
+    const servers = [controlled(taken), controlled(taken), silent];
+    const lock = new Locker(runnersOf(servers)).createLock('a', { commandTimeout: 10_000 });
+    const startedAt = performance.now();
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.extend(1_000)).toBe(true);
+    expect(await lock.release()).toBe(true);
+    expect(performance.now() - startedAt).toBeLessThan(1_000);
+    // The silent server's lane: the acquire in flight; the extend, queued behind it, was dropped
+    // once decided; the release is sent once the server answers (every holder must be told).
+    expect(silent.scripts()).toEqual(['acquire']);
+    silent.calls[0]?.answer([1, 1, 0]);
+    await settle();
+    expect(silent.scripts()).toEqual(['acquire', 'release']);
+  });
+
+  it('a failed attempt is given back without a notification, also where the reply comes after the decision', async () => {
+    const late = controlled();
+    const servers = [late, controlled(heldElsewhere), controlled(heldElsewhere)];
+    const lock = new Locker(runnersOf(servers)).createLock('a', { commandTimeout: 10_000 });
+    expect(await lock.acquire()).toBe(false); // decided by the two that are held elsewhere
+    expect(late.scripts()).toEqual(['acquire']);
+    late.calls[0]?.answer([1, 1, 0]); // it had taken it after all
+    await settle();
+    expect(late.scripts()).toEqual(['acquire', 'release']);
+    // Token, count 0, and no channel: nothing is published that could wake this very waiter.
+    expect(late.calls[1]?.args).toEqual([lock.token, 0, '']);
+  });
+
+  it('the next attempt on a server is sent after the give-back of the previous one there (same token)', async () => {
+    const slow = controlled();
+    const servers = [slow, controlled(heldElsewhere), controlled(heldElsewhere)];
+    const lock = new Locker(runnersOf(servers)).createLock('a', {
+      commandTimeout: 10_000,
+      waitTimeout: 10_000,
+      retryDelay: 5,
+      retryJitter: 0,
+    });
+    const acquiring = lock.acquire();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // several attempts, decided by 1 and 2
+    expect(slow.scripts()).toEqual(['acquire']);
+    slow.calls[0]?.answer([1, 1, 0]);
+    await settle();
+    // The give-back first; the attempts made meanwhile were decided without this server.
+    expect(slow.scripts().slice(0, 2)).toEqual(['acquire', 'release']);
+    void lock.release();
+    await acquiring.catch(() => {});
+  });
+
+  it('servers that never answer cost the quorum after commandTimeout: REDIS_TIMEOUT listing both', async () => {
+    const servers = [controlled(taken), controlled(), controlled()];
+    const lock = new Locker(runnersOf(servers)).createLock('a', { commandTimeout: 60 });
+    const startedAt = performance.now();
+    const error = await lock.acquire().catch((caught: unknown) => caught);
+    expect(performance.now() - startedAt).toBeLessThan(1_000);
+    expect(LockRedisError.isInstance(error) && error.code).toBe('REDIS_TIMEOUT');
+    const failures = (error as LockRedisError).failures ?? [];
+    expect(failures.map((failure) => failure.index)).toEqual([1, 2]);
+    for (const failure of failures) expect(failure.error).toBeInstanceOf(RedisCallTimeout);
+    await settle();
+    // What it took is given back, without a notification, ahead of the handle's own clean-up
+    // release (which then finds nothing of its token there to delete, so publishes nothing).
+    expect(servers[0]?.calls.slice(0, 2)).toMatchObject([
+      { script: 'acquire' },
+      { script: 'release', args: [lock.token, 0, ''] },
+    ]);
+  });
+
+  it('failures that cost the quorum are known before the server still pending answers', async () => {
+    const servers = [controlled(failing('down')), controlled(failing('down')), controlled()];
+    const lock = new Locker(runnersOf(servers)).createLock('a', { commandTimeout: 10_000 });
+    const error = await lock.acquire().catch((caught: unknown) => caught);
+    expect(LockRedisError.isInstance(error) && error.failures?.map((failure) => failure.index)).toEqual([
+      0, 1,
+    ]);
+  });
+
+  it('extend and renewal ask each server to re-take a lost key with the same token and hold count', async () => {
+    const servers = [controlled(taken), controlled(taken), controlled(taken)];
+    const lock = new Locker(runnersOf(servers)).createLock('a', { reentrant: true });
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.extend(1_000, { replace: true })).toBe(true);
+    // ARGV: token, ms, replace, re-take if absent, the hold count to re-take it with.
+    expect(servers.map((server) => server.calls.at(-1)?.args)).toEqual(
+      Array.from({ length: 3 }, () => [lock.token, 1_000, 1, 1, 2]),
+    );
+  });
+
+  it('a majority that had lost the key is a lost lock even where the extend re-took it; the re-takes are given back', async () => {
+    const servers = [
+      controlled({ ...taken, extend: -3 }),
+      controlled({ ...taken, extend: -3 }),
+      controlled(taken),
+    ];
+    const lock = new Locker(runnersOf(servers)).createLock('a');
+    expect(await lock.acquire()).toBe(true);
+    expect(await lock.extend(1_000)).toBe(false);
+    expect(lock.state).toBe('lost');
+    await settle();
+    for (const server of servers)
+      expect(server.calls.at(-1)).toMatchObject({ script: 'release', args: [lock.token, 0, ''] });
+  });
+
+  it('inspect is decided by two agreeing servers while the third never answers', async () => {
+    const servers = [
+      controlled({ inspect: ['owner-1', 900, 1, null, null] }),
+      controlled({ inspect: ['owner-1', 800, 1, null, null] }),
+      controlled(),
+    ];
+    const report = await new Locker(runnersOf(servers), { commandTimeout: 10_000 }).inspect('a');
+    expect(report).toMatchObject({ owner: 'owner-1', remaining: 800, holdCount: 1, fencingToken: null });
+  });
+
+  it('majorityView waits only while the pending servers could change the answer', () => {
+    const hold = (owner: string, remaining: number) => ({ owner, remaining, holdCount: 1 });
+    // holds, failed, quorum, pending
+    expect(majorityView([hold('a', 100), hold('a', 200)], 0, 2, 1)).toMatchObject({
+      owner: 'a',
+      remaining: 100,
+    });
+    expect(majorityView([hold('a', 100)], 0, 2, 2)).toBe('pending');
+    expect(majorityView([undefined, undefined], 0, 2, 1)).toBeUndefined(); // 1 pending cannot make 2
+    expect(majorityView([hold('a', 100)], 1, 2, 1)).toBe('pending'); // held by a, or unknown
+    expect(majorityView([hold('a', 100), undefined], 2, 3, 1)).toBe('unknown'); // 1 + 1 < 3, 1 + 2 >= 3
+    expect(majorityView([undefined, undefined], 2, 3, 1)).toBe('pending'); // free, or unknown
   });
 });

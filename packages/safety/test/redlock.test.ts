@@ -136,11 +136,22 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
                 ? `error on ${error.failures?.map((failure) => failure.index).join(',')}`
                 : `unexpected ${String(error)}`;
             }
+            // The verdict comes as soon as the failures so far cost the majority: the error names
+            // those, which may leave out a refusing server whose reply came after.
+            const listed = outcome.startsWith('error on ')
+              ? outcome
+                  .slice(9)
+                  .split(',')
+                  .filter((part) => part !== '')
+                  .map(Number)
+              : [];
             const expected =
               free >= quorum
                 ? 'acquired'
                 : free + refusing.length >= quorum
-                  ? `error on ${refusing.join(',')}`
+                  ? listed.every((index) => refusing.includes(index)) && free + listed.length >= quorum
+                    ? outcome
+                    : `error on (enough of) ${refusing.join(',')}`
                   : 'not acquired';
             if (outcome !== expected) mismatches.push(`${states}: ${outcome}, expected ${expected}`);
             if (outcome === 'acquired') {
@@ -186,7 +197,23 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
           outcome = `error on ${failures.map((failure) => failure.index).join(',')}${described ? '' : ' (badly described)'}`;
         }
         for (const index of down) (proxies[index] as FaultProxy).heal();
-        const expected = n - down.length >= quorum ? 'acquired' : `error on ${down.join(',')}`;
+        // The verdict comes once the failures so far cost the majority: a partitioned server whose
+        // client gave up on it a moment later may be left out of the list.
+        const listed = outcome.startsWith('error on ')
+          ? outcome
+              .slice(9)
+              .split(',')
+              .filter((part) => part !== '')
+              .map(Number)
+          : [];
+        const enough =
+          listed.every((index) => down.includes(index)) && n - down.length + listed.length >= quorum;
+        const expected =
+          n - down.length >= quorum
+            ? 'acquired'
+            : enough
+              ? outcome
+              : `error on (enough of) ${down.join(',')}`;
         if (outcome !== expected)
           mismatches.push(`mask ${mask.toString(2)}: ${outcome}, expected ${expected}`);
         if (outcome === 'acquired') await lock.release();
@@ -302,6 +329,11 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     expect(await lock.extend(1_000)).toBe(true);
 
     expect(await lock.release()).toBe(true);
+    // Decided by a majority; the last servers' releases may land just after.
+    await waitFor(
+      async () => (await ownersOf(lock.name, 5)).filter((owner) => owner !== null).length === 1,
+      2_000,
+    );
     expect((await ownersOf(lock.name, 5)).filter((owner) => owner !== null)).toEqual([OTHER_OWNER]);
     expect(await probe.isLockedByAnyone()).toBe(false);
     expect((await locker.inspect(lock.name)).owner).toBeNull();
@@ -387,7 +419,8 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     expect(await lock.release()).toBe(true);
     expect(lock.isHeld).toBe(true);
     expect(await lock.release()).toBe(true);
-    expect((await ownersOf(lock.name, 3)).every((owner) => owner === null)).toBe(true);
+    // Decided by a majority; the last server's release may land just after.
+    await waitFor(async () => (await ownersOf(lock.name, 3)).every((owner) => owner === null), 2_000);
   });
 
   it('tryAcquire gives null when a majority is held elsewhere, and waiting ends in LOCK_NOT_ACQUIRED', async () => {

@@ -64,7 +64,8 @@ ${TAKE_LOCK}
  *
  * KEYS[1]: the lock hash.
  * ARGV[1]: owner token. ARGV[2]: the hold count after this call (0 releases fully).
- * ARGV[3]: the channel to publish the release on.
+ * ARGV[3]: the channel to publish the release on; empty to publish nothing (Redlock's clean-up of
+ * a failed attempt, which frees no lock anyone could take and must not wake its own waiter).
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock (expired, or taken by someone else).
@@ -78,31 +79,45 @@ end
 local count = tonumber(ARGV[2])
 if count <= 0 then
   redis.call('DEL', KEYS[1])
-  redis.call('PUBLISH', ARGV[3], '')
+  if ARGV[3] ~= '' then
+    redis.call('PUBLISH', ARGV[3], '')
+  end
   return 0
 end
 redis.call('HSET', KEYS[1], 'count', count)
 return count
 `,
-  'f9f0962dd7240ab54b42ca76b1058155879818a1',
+  'a28765e51b973ee0c2a83f45657545259a7967fc',
 );
 
 /**
  * Extends a held lock: adds ms to its remaining time, or replaces the remaining time with ms.
  * Background renewal is a replace with the lock's ttl.
  *
+ * Redlock also re-takes a server that lost the lock (it restarted empty, or was flushed): when
+ * ARGV[4] is `1` and the key is absent, it is set again for this token with ARGV[5] as its count
+ * and ms as its expiry, exactly as a first acquire on that server would; never over another owner.
+ * Without ARGV[4] (one server, a Cluster) a missing lock stays missing: the holder is told it lost it.
+ *
  * KEYS[1]: the lock hash.
  * ARGV[1]: owner token. ARGV[2]: ms. ARGV[3]: `1` to replace the remaining time, `0` to add.
+ * ARGV[4] (optional): `1` to re-take the lock if it is absent. ARGV[5]: the hold count to re-take
+ * it with.
  *
  * Returns the new remaining time in ms; -1 when the lock no longer exists; -2 when another
- * token holds it.
+ * token holds it; -3 when it did not exist and was re-taken (ARGV[4] `1`) for ms.
  */
 export const EXTEND_SCRIPT = defineScript(
   'extend',
   `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner then
-  return -1
+  if ARGV[4] ~= '1' then
+    return -1
+  end
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'count', ARGV[5], 'fence', 0)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return -3
 end
 if owner ~= ARGV[1] then
   return -2
@@ -117,7 +132,7 @@ end
 redis.call('PEXPIRE', KEYS[1], ttl)
 return ttl
 `,
-  '0279f22c68e1a4aa11acd22643ba05d11c2d2dea',
+  '7f315b6a7d5baba8d37bfedd69d27d208c39ff65',
 );
 
 /**
