@@ -290,8 +290,8 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
     const locker = lockerOver(3);
     for (const proxy of proxies.slice(0, 3)) proxy.setLatency(40); // 80 ms round trips
     const lock = locker.createLock(uniqueName('late'), { ttl: 60 });
-    // No server answers within the validity a hold would have: the attempt times out.
-    await expect(lock.acquire()).rejects.toMatchObject({ code: 'REDIS_TIMEOUT' });
+    // No majority within the validity a hold would have: Redlock decides "not acquired" then.
+    expect(await lock.acquire()).toBe(false);
     for (const proxy of proxies.slice(0, 3)) proxy.heal();
     await waitFor(async () => !(await ownersOf(lock.name, 3)).includes(lock.token), 2_000);
   });
