@@ -10,7 +10,7 @@
  * outcome is not asserted, and the model follows what Redis actually did (checked by an inspect
  * after every step, which must never show an owner the model does not know).
  */
-import { type Lock, Locker, LockMisuseError } from '@lock/core';
+import { type Lock, Locker, LockMisuseError, LockRedisError } from '@lock/core';
 import type { ConnectedClient } from '@lock/testing';
 import { elapse, provisionRedis, type RedisInstance } from '@lock/testing';
 import fc from 'fast-check';
@@ -333,7 +333,14 @@ describe.each(CLIENT_KINDS)('model: three handles on one lock (%s)', (kind: Clie
     const tally: Tally = { steps: 0, asserted: 0, uncertain: 0, acquiredTrue: 0, acquiredFalse: 0 };
     const startedAt = performance.now();
     const details = await fc.check(
-      fc.asyncProperty(scenarioArb, (scenario) => runScenario(scenario, tally)),
+      fc.asyncProperty(scenarioArb, (scenario) =>
+        runScenario(scenario, tally).catch((error: unknown) => {
+          // A call that missed its deadline (the machine stalled past the short ttl): the run says
+          // nothing about the model either way, so it is skipped rather than judged.
+          if (LockRedisError.isInstance(error) && error.code === 'REDIS_TIMEOUT') fc.pre(false);
+          throw error;
+        }),
+      ),
       // The time limit also bounds shrinking, so a failure still reports well within the test timeout.
       { numRuns: NUM_RUNS, interruptAfterTimeLimit: 30_000 },
     );
