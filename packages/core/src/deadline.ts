@@ -47,8 +47,3 @@ export function withDeadline<T>(
     );
   });
 }
-
-/** True when `error` is a call that missed its deadline (its outcome in Redis is unknown). */
-export function isTimeout(error: unknown): boolean {
-  return LockRedisError.isInstance(error) && error.code === 'REDIS_TIMEOUT';
-}

@@ -225,14 +225,8 @@ export class Lock implements AsyncDisposable {
     checkPositiveInteger('ms', ms);
     const replace = optionsObject(extendOptions)?.replace === true;
     this.#assertNotSpent('extend', { allowLost: true });
-    const lease = this.#lease;
-    if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;
-    if (lease.remaining === 0) {
-      // Its validity ran out (the deadline timer has not had its turn yet, e.g. after a stalled
-      // event loop): it is no longer surely ours, whatever Redis would say.
-      this.#end('expired');
-      return false;
-    }
+    const lease = this.#liveLease();
+    if (lease === undefined) return false;
     const ticket = lease.ticket();
     let result: RenewalResult;
     try {
@@ -370,13 +364,9 @@ export class Lock implements AsyncDisposable {
   }
 
   async #reenter(): Promise<boolean> {
-    const lease = this.#lease;
-    // The hold ended (released or lost) while this re-entry waited for its turn.
-    if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return false;
-    if (lease.remaining === 0) {
-      this.#end('expired');
-      return false;
-    }
+    // The hold may have ended (released or lost) while this re-entry waited for its turn.
+    const lease = this.#liveLease();
+    if (lease === undefined) return false;
     const { ttl, fencing } = this.options;
     const target = this.#holdCount + 1;
     const ticket = lease.ticket();
@@ -501,6 +491,19 @@ export class Lock implements AsyncDisposable {
   #sendRelease(holdCount: number): Promise<number> {
     this.#queued = false;
     return this.#protocol.release(this.token, holdCount);
+  }
+
+  /**
+   * The lease of a hold that is still in force and not being released, or `undefined`. A hold
+   * whose validity ran out before its deadline timer had its turn (a stalled event loop) is ended
+   * as `expired` here: it is no longer surely ours, whatever Redis would say.
+   */
+  #liveLease(): Lease | undefined {
+    const lease = this.#lease;
+    if (this.#state !== 'held' || this.#releaseSent || lease === undefined) return undefined;
+    if (lease.remaining > 0) return lease;
+    this.#end('expired');
+    return undefined;
   }
 
   /** Bounds a call on this handle by `commandTimeout`. */
