@@ -4,6 +4,9 @@
  *
  * @packageDocumentation
  */
+
+export type { DescribedRunner } from './deployments/redlock.js';
+export type { ReplicaAcknowledgement, ReplicaWaiter } from './deployments/replicas.js';
 export {
   LockAcquireError,
   LockError,
@@ -16,9 +19,9 @@ export {
   RedisCallTimeout,
   type RedisServerFailure,
 } from './errors.js';
-export type { LockHooks } from './hooks.js';
+export type { LockHooks } from './handle/hooks.js';
+export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './handle/lock.js';
 export { lockKey } from './keys.js';
-export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './lock.js';
 export {
   type AcquireOptions,
   type LockedName,
@@ -27,17 +30,6 @@ export {
   Locker,
   type LockReport,
 } from './locker.js';
-export type { LockInspection } from './mutex.js';
-export {
-  createReleaseNotifier,
-  type ManagedReleaseNotifier,
-  type OpenSubscriberConnection,
-  type ReleaseNotifier,
-  type ReleaseNotifierOptions,
-  SUBSCRIBER_CLOSE_TIMEOUT,
-  type SubscriberConnection,
-  type Unsubscribe,
-} from './notifications.js';
 export {
   type BackoffStrategy,
   DEFAULTS,
@@ -48,14 +40,15 @@ export {
   WAIT_TIMEOUT_MARGIN,
 } from './options.js';
 export {
-  type ReadWriteAcquireOptions,
-  type ReadWriteHolder,
-  ReadWriteLock,
-  type ReadWriteLockOptions,
-  type ReadWriteLockReport,
-} from './read-write-lock.js';
-export type { DescribedRunner } from './redlock.js';
-export type { ReplicaAcknowledgement, ReplicaWaiter } from './replicas.js';
+  createReleaseNotifier,
+  type ManagedReleaseNotifier,
+  type OpenSubscriberConnection,
+  type ReleaseNotifier,
+  type ReleaseNotifierOptions,
+  SUBSCRIBER_CLOSE_TIMEOUT,
+  type SubscriberConnection,
+  type Unsubscribe,
+} from './port/release-notifier.js';
 export {
   createScriptRunner,
   type EvalFunctions,
@@ -63,8 +56,15 @@ export {
   type LuaScript,
   type ScriptArg,
   type ScriptRunner,
-} from './runner.js';
-export { ALL_SCRIPTS } from './scripts/index.js';
+} from './port/runner.js';
+export type { LockInspection } from './primitives/mutex.js';
+export {
+  type ReadWriteAcquireOptions,
+  type ReadWriteHolder,
+  ReadWriteLock,
+  type ReadWriteLockOptions,
+  type ReadWriteLockReport,
+} from './primitives/read-write-lock.js';
 export {
   type AcquirePermitOptions,
   MAX_SEMAPHORE_LIMIT,
@@ -74,4 +74,5 @@ export {
   type SemaphoreHolder,
   type SemaphoreOptions,
   type SemaphoreReport,
-} from './semaphore.js';
+} from './primitives/semaphore.js';
+export { ALL_SCRIPTS } from './scripts/index.js';

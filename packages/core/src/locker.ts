@@ -2,14 +2,17 @@
  * The entry point: a `Locker` is made once from a `ScriptRunner` and defaults, and hands out
  * locks in every style: handles, `await using`, callbacks, and wrapped functions/decorators.
  */
-import { CallChainLocks } from './async-context.js';
-import { withDeadline } from './deadline.js';
+
+import type { HoldProtocol } from './deployments/protocol.js';
+import { hasDescription, RedlockProtocol, RedlockServers } from './deployments/redlock.js';
+import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './deployments/replicas.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
-import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './holding.js';
-import type { LockHooks } from './hooks.js';
+import { CallChainLocks } from './handle/call-chain-locks.js';
+import { withDeadline } from './handle/deadline.js';
+import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './handle/holding.js';
+import type { LockHooks } from './handle/hooks.js';
+import { Lock } from './handle/lock.js';
 import { fencingCounterKey, lockKey, readWriteLockKey } from './keys.js';
-import { Lock } from './lock.js';
-import { inspectLock, type LockInspection, mutexProtocol } from './mutex.js';
 import {
   checkLockName,
   type LockerOptions,
@@ -19,12 +22,10 @@ import {
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
-import type { HoldProtocol } from './protocol.js';
-import { ReadWriteLock, type ReadWriteLockOptions } from './read-write-lock.js';
-import { hasDescription, RedlockProtocol, RedlockServers } from './redlock.js';
-import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './replicas.js';
-import type { ScriptRunner } from './runner.js';
-import { Semaphore, type SemaphoreOptions } from './semaphore.js';
+import type { ScriptRunner } from './port/runner.js';
+import { inspectLock, type LockInspection, mutexProtocol } from './primitives/mutex.js';
+import { ReadWriteLock, type ReadWriteLockOptions } from './primitives/read-write-lock.js';
+import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
 export interface AcquireOptions extends LockOptions {

@@ -5,10 +5,10 @@
  * anything else that is not an object is refused.
  */
 import { clockDrift } from './clock.js';
-import { MAX_TIMER_MS } from './deadline.js';
+import type { ReplicaAcknowledgement } from './deployments/replicas.js';
 import { LockOptionError } from './errors.js';
-import type { LockHooks } from './hooks.js';
-import type { ReplicaAcknowledgement } from './replicas.js';
+import { MAX_TIMER_MS } from './handle/deadline.js';
+import type { LockHooks } from './handle/hooks.js';
 
 /** How the wait between two acquire attempts grows. */
 export type BackoffStrategy = 'fixed' | 'exponential';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelayFor } from '../src/backoff.js';
+import { retryDelayFor } from '../src/handle/backoff.js';
 import { resolveLockOptions } from '../src/options.js';
 
 describe('retryDelayFor (pure logic)', () => {

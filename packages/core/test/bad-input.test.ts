@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockOptionError } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
-import type { ScriptRunner } from '../src/runner.js';
+import type { ScriptRunner } from '../src/port/runner.js';
 import { expectRefused, scriptedRunner } from './scripted-runner.js';
 
 // Input that must end in a LockOptionError (or be taken as "no options"), never in a TypeError or

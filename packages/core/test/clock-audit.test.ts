@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 describe('clock audit (R6)', () => {
   it('no core source reads the wall clock', () => {
     const sourceDir = new URL('../src/', import.meta.url);
-    const offenders = readdirSync(sourceDir)
+    const offenders = readdirSync(sourceDir, { recursive: true, encoding: 'utf8' })
       .filter((file) => file.endsWith('.ts'))
       .filter((file) => /Date\.now\(|new Date\(/.test(readFileSync(new URL(file, sourceDir), 'utf8')));
     expect(offenders).toEqual([]);

@@ -3,7 +3,7 @@ import {
   createReleaseNotifier,
   SUBSCRIBER_CLOSE_TIMEOUT,
   type SubscriberConnection,
-} from '../src/notifications.js';
+} from '../src/port/release-notifier.js';
 
 // The notifier's bookkeeping over a scripted connection: what it waits for, and for how long.
 // That the adapters destroy real connections (maxclients, a dead server, an unanswered QUIT) is

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clockDrift } from '../src/clock.js';
-import { MAX_TIMER_MS } from '../src/deadline.js';
 import { LockOptionError } from '../src/errors.js';
+import { MAX_TIMER_MS } from '../src/handle/deadline.js';
 import { Locker } from '../src/locker.js';
 import { checkLockName, DEFAULTS, MIN_TTL, renewalMargin, resolveLockOptions } from '../src/options.js';
 import { expectRefused, scriptedRunner } from './scripted-runner.js';

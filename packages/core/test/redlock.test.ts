@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { majorityView, quorumOf, RedlockServers } from '../src/deployments/redlock.js';
 import { LockOptionError, LockRedisError, RedisCallTimeout } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
-import type { ReleaseNotifier } from '../src/notifications.js';
-import { majorityView, quorumOf, RedlockServers } from '../src/redlock.js';
-import type { ScriptArg, ScriptRunner } from '../src/runner.js';
+import type { ReleaseNotifier } from '../src/port/release-notifier.js';
+import type { ScriptArg, ScriptRunner } from '../src/port/runner.js';
 
 // Pure decision rules of Redlock, on scripted runners. Behaviour against real servers (and both
 // adapters) is in packages/safety/test/redlock.test.ts.

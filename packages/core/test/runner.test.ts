@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createScriptRunner, isNoScriptError, type ScriptRunner } from '../src/runner.js';
+import { createScriptRunner, isNoScriptError, type ScriptRunner } from '../src/port/runner.js';
 import { ALL_SCRIPTS } from '../src/scripts/index.js';
 
 // Pure logic of the EVALSHA → EVAL fallback. Whether it works against Redis is proven by the

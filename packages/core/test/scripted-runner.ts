@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { LockOptionError } from '../src/errors.js';
-import type { LuaScript, ScriptArg, ScriptRunner } from '../src/runner.js';
+import type { LuaScript, ScriptArg, ScriptRunner } from '../src/port/runner.js';
 
 /** A stand-in for Redis: records each script call and answers from `reply`. */
 export function scriptedRunner(reply: (script: LuaScript) => unknown) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Locker } from '../src/locker.js';
-import { MAX_SEMAPHORE_LIMIT } from '../src/semaphore.js';
+import { MAX_SEMAPHORE_LIMIT } from '../src/primitives/semaphore.js';
 import { expectRefused as refused, scriptedRunner } from './scripted-runner.js';
 
 describe('Semaphore (pure logic, scripted runner)', () => {

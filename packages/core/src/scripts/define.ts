@@ -1,4 +1,4 @@
-import type { LuaScript } from '../runner.js';
+import type { LuaScript } from '../port/runner.js';
 
 /**
  * Names a script and pins its SHA-1. The SHA-1 is written beside the source rather than computed,

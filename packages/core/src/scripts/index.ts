@@ -3,7 +3,7 @@
  * KEYS, ARGV and reply stated above it. Each script is one atomic step on the server, so every
  * operation of every primitive costs one round trip.
  */
-import type { LuaScript } from '../runner.js';
+import type { LuaScript } from '../port/runner.js';
 import { FAIR_ACQUIRE_SCRIPT, FAIR_RELEASE_SCRIPT } from './fair.js';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './mutex.js';
 import {

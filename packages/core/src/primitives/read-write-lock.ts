@@ -5,14 +5,22 @@
  * {@link HoldProtocol} differs. The Redis side, its keys and the policy are described in
  * `scripts/read-write-lock.ts`.
  */
-import type { CallChainLocks } from './async-context.js';
-import { withDeadline } from './deadline.js';
-import { LockAcquireError, LockMisuseError, LockOptionError } from './errors.js';
-import { acquireOrThrow, runWhileHeld, withoutSignal } from './holding.js';
-import type { LockHooks } from './hooks.js';
-import { fencingCounterKey, readersKey, releaseChannel, writersWaitingKey } from './keys.js';
-import { Lock } from './lock.js';
-import { queuePlaceTtl } from './mutex.js';
+
+import {
+  type AcquireReply,
+  type AcquireRequest,
+  type HoldProtocol,
+  type HoldStatus,
+  parseAcquireReply,
+  runScript,
+} from '../deployments/protocol.js';
+import { LockAcquireError, LockMisuseError, LockOptionError } from '../errors.js';
+import type { CallChainLocks } from '../handle/call-chain-locks.js';
+import { withDeadline } from '../handle/deadline.js';
+import { acquireOrThrow, runWhileHeld, withoutSignal } from '../handle/holding.js';
+import type { LockHooks } from '../handle/hooks.js';
+import { Lock } from '../handle/lock.js';
+import { fencingCounterKey, readersKey, releaseChannel, writersWaitingKey } from '../keys.js';
 import {
   checkNeitherReentrantNorFair,
   type LockOptions,
@@ -21,16 +29,8 @@ import {
   refuseReplicas,
   resolveLockOptions,
   stripUndefined,
-} from './options.js';
-import {
-  type AcquireReply,
-  type AcquireRequest,
-  type HoldProtocol,
-  type HoldStatus,
-  parseAcquireReply,
-  runScript,
-} from './protocol.js';
-import type { ScriptRunner } from './runner.js';
+} from '../options.js';
+import type { ScriptRunner } from '../port/runner.js';
 import {
   EXTEND_SCRIPT,
   RW_INSPECT_SCRIPT,
@@ -39,7 +39,8 @@ import {
   RW_READ_RELEASE_SCRIPT,
   RW_WRITE_ACQUIRE_SCRIPT,
   RW_WRITE_RELEASE_SCRIPT,
-} from './scripts/index.js';
+} from '../scripts/index.js';
+import { queuePlaceTtl } from './mutex.js';
 
 /**
  * Options of a read-write lock's holds: every {@link LockOptions} but reentrancy, fairness and

@@ -6,7 +6,7 @@
  *
  * @internal
  */
-import { LockRedisError, RedisCallTimeout } from './errors.js';
+import { LockRedisError, RedisCallTimeout } from '../errors.js';
 
 /**
  * The longest delay Node's timers honour (2^31 − 1 ms, about 24.8 days). Longer delays fire after

@@ -2,7 +2,7 @@
  * How long to wait before the next acquire attempt. Random jitter keeps waiters that failed
  * together from retrying together (the thundering herd).
  */
-import type { ResolvedLockOptions } from './options.js';
+import type { ResolvedLockOptions } from '../options.js';
 
 /** A source of uniform random numbers in [0, 1); injectable so the delays can be unit-tested. */
 export type RandomSource = () => number;

@@ -5,13 +5,21 @@
  * {@link HoldProtocol} over the scripts in `scripts/semaphore.ts`. Expiry is decided by the
  * server's clock inside those scripts, never by a client's.
  */
-import { withDeadline } from './deadline.js';
-import { LockAcquireError, LockOptionError } from './errors.js';
-import { acquireOrThrow, runWhileHeld, withoutSignal } from './holding.js';
-import type { LockHooks } from './hooks.js';
-import { fencingCounterKey, semaphoreKey, semaphoreWaitersKey, wakeChannelPrefix } from './keys.js';
-import { Lock } from './lock.js';
-import { queuePlaceTtl } from './mutex.js';
+
+import {
+  type AcquireReply,
+  type AcquireRequest,
+  type HoldProtocol,
+  type HoldStatus,
+  parseAcquireReply,
+  runScript,
+} from '../deployments/protocol.js';
+import { LockAcquireError, LockOptionError } from '../errors.js';
+import { withDeadline } from '../handle/deadline.js';
+import { acquireOrThrow, runWhileHeld, withoutSignal } from '../handle/holding.js';
+import type { LockHooks } from '../handle/hooks.js';
+import { Lock } from '../handle/lock.js';
+import { fencingCounterKey, semaphoreKey, semaphoreWaitersKey, wakeChannelPrefix } from '../keys.js';
 import {
   checkLockName,
   checkNeitherReentrantNorFair,
@@ -21,22 +29,15 @@ import {
   refuseReplicas,
   resolveLockOptions,
   stripUndefined,
-} from './options.js';
-import {
-  type AcquireReply,
-  type AcquireRequest,
-  type HoldProtocol,
-  type HoldStatus,
-  parseAcquireReply,
-  runScript,
-} from './protocol.js';
-import type { ScriptRunner } from './runner.js';
+} from '../options.js';
+import type { ScriptRunner } from '../port/runner.js';
 import {
   SEMAPHORE_ACQUIRE_SCRIPT,
   SEMAPHORE_EXTEND_SCRIPT,
   SEMAPHORE_INSPECT_SCRIPT,
   SEMAPHORE_RELEASE_SCRIPT,
-} from './scripts/index.js';
+} from '../scripts/index.js';
+import { queuePlaceTtl } from './mutex.js';
 
 /**
  * The lock options that apply to a semaphore permit: every {@link LockOptions} option except

@@ -4,12 +4,13 @@
  * attempt is in flight, and wake-up on release notifications where the runner offers them, with
  * jittered polling as the fallback and until the subscription is confirmed.
  */
+
+import { monotonicNow } from '../clock.js';
+import { LockAcquireError, LockRedisError } from '../errors.js';
+import { type ResolvedLockOptions, WAIT_TIMEOUT_MARGIN } from '../options.js';
+import type { Unsubscribe } from '../port/release-notifier.js';
 import { retryDelayFor } from './backoff.js';
-import { monotonicNow } from './clock.js';
 import { MAX_TIMER_MS } from './deadline.js';
-import { LockAcquireError, LockRedisError } from './errors.js';
-import type { Unsubscribe } from './notifications.js';
-import { type ResolvedLockOptions, WAIT_TIMEOUT_MARGIN } from './options.js';
 
 /** How a wait ended, when it was not aborted. */
 export interface WaitOutcome {

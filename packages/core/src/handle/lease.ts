@@ -14,9 +14,9 @@
  * Background work never rejects into the void: every outcome ends in either a confirmed renewal
  * or a call to `onLost`, which aborts the lock's signal.
  */
-import { clockDrift, monotonicNow, unrefTimeout } from './clock.js';
-import type { LockLostReason } from './errors.js';
-import { renewalMargin } from './options.js';
+import { clockDrift, monotonicNow, unrefTimeout } from '../clock.js';
+import type { LockLostReason } from '../errors.js';
+import { renewalMargin } from '../options.js';
 
 /** What one renewal found in Redis. */
 export type RenewalResult =

@@ -6,7 +6,7 @@
  * first use and closed when idle, one Redis subscription per channel however many waiters share
  * it), so that an adapter only says how to open a subscriber connection on its client.
  */
-import { monotonicNow, unrefTimeout } from './clock.js';
+import { monotonicNow, unrefTimeout } from '../clock.js';
 import type { ScriptRunner } from './runner.js';
 
 /** Stops a subscription made with {@link ReleaseNotifier.subscribe}. Never rejects. */

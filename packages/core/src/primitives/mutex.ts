@@ -3,8 +3,7 @@
  * served in arrival order, only the next one woken). Both variants share the lock hash, so
  * `extend`, `inspect` and the fencing counter are the same for both.
  */
-import { fencingCounterKey, queueDeadlinesKey, queueKey, releaseChannel, wakeChannelPrefix } from './keys.js';
-import type { ResolvedLockOptions } from './options.js';
+
 import {
   type AcquireReply,
   type AcquireRequest,
@@ -12,8 +11,16 @@ import {
   type HoldStatus,
   parseAcquireReply,
   runScript,
-} from './protocol.js';
-import type { ScriptRunner } from './runner.js';
+} from '../deployments/protocol.js';
+import {
+  fencingCounterKey,
+  queueDeadlinesKey,
+  queueKey,
+  releaseChannel,
+  wakeChannelPrefix,
+} from '../keys.js';
+import type { ResolvedLockOptions } from '../options.js';
+import type { ScriptRunner } from '../port/runner.js';
 import {
   ACQUIRE_SCRIPT,
   EXTEND_SCRIPT,
@@ -21,7 +28,7 @@ import {
   FAIR_RELEASE_SCRIPT,
   INSPECT_SCRIPT,
   RELEASE_SCRIPT,
-} from './scripts/index.js';
+} from '../scripts/index.js';
 
 /** The protocol of a mutex at `key`: fair when `options.fair` is set. @internal */
 export function mutexProtocol(runner: ScriptRunner, key: string, options: ResolvedLockOptions): HoldProtocol {

@@ -5,9 +5,9 @@
  *
  * @internal
  */
-import { LockAcquireError } from './errors.js';
+import { LockAcquireError } from '../errors.js';
+import { optionsObject } from '../options.js';
 import type { Lock } from './lock.js';
-import { optionsObject } from './options.js';
 import type { WaitOutcome } from './wait.js';
 
 /** Acquires `lock`, waiting as its options say, or throws `LOCK_NOT_ACQUIRED`. */

@@ -7,8 +7,8 @@
  *
  * @internal
  */
-import { LockRedisError } from './errors.js';
-import type { LuaScript, ScriptArg, ScriptRunner } from './runner.js';
+import { LockRedisError } from '../errors.js';
+import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
 
 /** One acquire attempt, as the handle asks for it. */
 export interface AcquireRequest {

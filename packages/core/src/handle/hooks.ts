@@ -3,7 +3,7 @@
  * costs nothing when unset. Hooks run synchronously and must not throw; an error thrown by a hook
  * is caught and dropped so that it can never break locking.
  */
-import type { LockLostError } from './errors.js';
+import type { LockLostError } from '../errors.js';
 import type { Lock } from './lock.js';
 
 /** Hooks for metrics, logs and traces. Pass them as `new Locker(runner, { hooks })`. */

@@ -34,15 +34,15 @@
  *
  * @internal
  */
-import { clockDrift, monotonicNow } from './clock.js';
-import { withDeadline } from './deadline.js';
-import { LockRedisError, RedisCallTimeout, type RedisServerFailure } from './errors.js';
-import { fencingCounterKey, releaseChannel } from './keys.js';
-import type { LockInspection } from './mutex.js';
-import { hasReleaseNotifier, type ReleaseNotifier, type Unsubscribe } from './notifications.js';
+import { clockDrift, monotonicNow } from '../clock.js';
+import { LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
+import { withDeadline } from '../handle/deadline.js';
+import { fencingCounterKey, releaseChannel } from '../keys.js';
+import { hasReleaseNotifier, type ReleaseNotifier, type Unsubscribe } from '../port/release-notifier.js';
+import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
+import type { LockInspection } from '../primitives/mutex.js';
+import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from '../scripts/index.js';
 import type { AcquireReply, AcquireRequest, HoldProtocol, HoldStatus } from './protocol.js';
-import type { LuaScript, ScriptArg, ScriptRunner } from './runner.js';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './scripts/index.js';
 
 /**
  * An optional runner capability: a short description of the server it talks to (e.g.

@@ -7,9 +7,9 @@
  * Best effort, as Redis documents WAIT: an acknowledged write is in the replicas' memory, not
  * necessarily on their disks, and failover may still promote a replica that did not acknowledge.
  */
-import { LockRedisError } from './errors.js';
+import { LockRedisError } from '../errors.js';
+import type { ScriptRunner } from '../port/runner.js';
 import type { AcquireReply, AcquireRequest, HoldProtocol, HoldStatus } from './protocol.js';
-import type { ScriptRunner } from './runner.js';
 
 /**
  * An optional runner capability: sends `WAIT count timeoutMs` on the connection that ran the

@@ -7,15 +7,15 @@
  * when this handle's hold ends.
  */
 import { nanoid } from 'nanoid';
-import { clockDrift, monotonicNow } from './clock.js';
+import { clockDrift, monotonicNow } from '../clock.js';
+import type { AcquireReply, HoldProtocol, HoldStatus } from '../deployments/protocol.js';
+import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from '../errors.js';
+import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from '../options.js';
+import { hasReleaseNotifier } from '../port/release-notifier.js';
+import type { ScriptRunner } from '../port/runner.js';
 import { withDeadline } from './deadline.js';
-import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from './errors.js';
 import { callHook, type LockHooks } from './hooks.js';
-import { hasReleaseNotifier } from './notifications.js';
-import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from './options.js';
-import type { AcquireReply, HoldProtocol, HoldStatus } from './protocol.js';
-import { Lease, type RenewalResult } from './renewal.js';
-import type { ScriptRunner } from './runner.js';
+import { Lease, type RenewalResult } from './lease.js';
 import { type WaitOutcome, WaitStop, waitForLock } from './wait.js';
 
 /** Per-call options of {@link Lock.acquire}. */
