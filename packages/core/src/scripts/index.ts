@@ -1,59 +1,40 @@
 /**
- * Every Lua script @lock runs, in one place: one file per primitive, each script named, with its
- * KEYS, ARGV and reply stated above it. Each script is one atomic step on the server, so every
- * operation of every primitive costs one round trip.
+ * Every Lua script @lock runs. Each is one `.lua` file beside this one, named after the script and
+ * stating its KEYS, ARGV and reply in its header; `lib/` holds the Lua functions they share.
+ * `tools/generate-scripts.ts` compiles them into `scripts.generated.ts` (sources and SHA-1s),
+ * which the core build regenerates and a unit test keeps in step. Each script is one atomic step
+ * on the server, so every operation of every primitive costs one round trip.
+ *
+ * Mutex: a Redis hash at `${prefix}{${name}}` with `owner` (the holder's token, a nanoid per lock
+ * handle), `count` (how many times that holder has entered it; 1 unless reentrant) and `fence`
+ * (the fencing token minted when this hold began; 0 when fencing is off). Its PTTL is the lock's
+ * remaining time. Companion keys share the `{name}` hash tag: `…:fence`, the fencing counter (it
+ * never expires, so tokens never go backwards), and the `…:released` channel a full release
+ * publishes on. Acquire and release take the count the holder should have *after* the call rather
+ * than a +1/-1, so resending a call whose reply was lost is harmless.
+ *
+ * Fair mutex: the mutex's hash (so extend, inspect and the fencing counter are the mutex's own
+ * scripts) plus a queue in the same slot: `…:queue`, waiting tokens scored by arrival, and
+ * `…:queue-deadlines`, the same tokens scored by the server time (ms) at which their place lapses
+ * unless they try again, so a crashed waiter never blocks those behind it for longer than that. A
+ * free lock goes to the head of the queue only, and a release wakes only the head, on its own
+ * channel `…:wake:<token>`.
+ *
+ * Semaphore, apart from the mutex of the same name: `…:semaphore`, a sorted set with one member
+ * `<token>:<i>` per permit out, scored by the server time at which that hold expires, its own
+ * expiry kept at the latest deadline; `…:semaphore:fence`, the fencing counter; and
+ * `…:semaphore:waiters`, waiting tokens scored by the server time at which their registration
+ * lapses. A release wakes one waiter per free permit, each on `…:semaphore:wake:<token>`.
+ *
+ * Read-write lock, with a `:rw` suffix so it never meets a mutex of the same name: `…:rw`, the
+ * writer's hash (`owner`, `fence`); `…:rw:readers`, reader tokens scored by the server time at which
+ * each read hold expires; `…:rw:writers-waiting`, waiting writers' marks scored by the server time
+ * at which each lapses; `…:rw:fence`. Writer preference: while any mark is live no new read hold is
+ * granted; a mark lasts a little longer than the writer's longest sleep between attempts, so it
+ * lapses by itself when a writer crashes. Releases publish on `…:rw:released`. A writer's extend
+ * is the mutex's `extend` on the writer's hash.
+ *
+ * Every expiry of a holder or waiter that is kept in a sorted set is the server's `TIME`, never a
+ * client's clock.
  */
-import type { LuaScript } from '../port/runner.js';
-import { FAIR_ACQUIRE_SCRIPT, FAIR_RELEASE_SCRIPT } from './fair.js';
-import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './mutex.js';
-import {
-  RW_INSPECT_SCRIPT,
-  RW_READ_ACQUIRE_SCRIPT,
-  RW_READ_EXTEND_SCRIPT,
-  RW_READ_RELEASE_SCRIPT,
-  RW_WRITE_ACQUIRE_SCRIPT,
-  RW_WRITE_RELEASE_SCRIPT,
-} from './read-write-lock.js';
-import {
-  SEMAPHORE_ACQUIRE_SCRIPT,
-  SEMAPHORE_EXTEND_SCRIPT,
-  SEMAPHORE_INSPECT_SCRIPT,
-  SEMAPHORE_RELEASE_SCRIPT,
-} from './semaphore.js';
-
-export { FAIR_ACQUIRE_SCRIPT, FAIR_RELEASE_SCRIPT } from './fair.js';
-export { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from './mutex.js';
-export {
-  RW_INSPECT_SCRIPT,
-  RW_READ_ACQUIRE_SCRIPT,
-  RW_READ_EXTEND_SCRIPT,
-  RW_READ_RELEASE_SCRIPT,
-  RW_WRITE_ACQUIRE_SCRIPT,
-  RW_WRITE_RELEASE_SCRIPT,
-} from './read-write-lock.js';
-export {
-  SEMAPHORE_ACQUIRE_SCRIPT,
-  SEMAPHORE_EXTEND_SCRIPT,
-  SEMAPHORE_INSPECT_SCRIPT,
-  SEMAPHORE_RELEASE_SCRIPT,
-} from './semaphore.js';
-
-/** Every script, for preloading and for the SHA-1 test. */
-export const ALL_SCRIPTS: readonly LuaScript[] = Object.freeze([
-  ACQUIRE_SCRIPT,
-  RELEASE_SCRIPT,
-  EXTEND_SCRIPT,
-  INSPECT_SCRIPT,
-  FAIR_ACQUIRE_SCRIPT,
-  FAIR_RELEASE_SCRIPT,
-  RW_READ_ACQUIRE_SCRIPT,
-  RW_READ_RELEASE_SCRIPT,
-  RW_READ_EXTEND_SCRIPT,
-  RW_WRITE_ACQUIRE_SCRIPT,
-  RW_WRITE_RELEASE_SCRIPT,
-  RW_INSPECT_SCRIPT,
-  SEMAPHORE_ACQUIRE_SCRIPT,
-  SEMAPHORE_RELEASE_SCRIPT,
-  SEMAPHORE_EXTEND_SCRIPT,
-  SEMAPHORE_INSPECT_SCRIPT,
-]);
+export * from './scripts.generated.js';

@@ -1,0 +1,45 @@
+-- fair-release: leaves the fair mutex once, like the mutex's release, and on a full release wakes
+-- only the waiter at the head of the queue. Called by a waiter that gives up, it leaves the queue
+-- (and wakes the next waiter if the lock is free, since that one may have been waiting behind it).
+--
+-- KEYS[1] lockKey: the lock hash.
+-- KEYS[2] fenceKey: the fencing counter (unused; passed so every fair script takes the same keys).
+-- KEYS[3] queueKey: the queue.
+-- KEYS[4] deadlinesKey: the queue deadlines.
+-- ARGV[1] token: owner token.
+-- ARGV[2] countAfter: the hold count after this call (0 releases fully).
+-- ARGV[3] wakePrefix: the wake channel prefix; the head's channel is this prefix followed by its
+--   token.
+--
+-- Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
+-- hold the lock.
+local lockKey = KEYS[1]
+local fenceKey = KEYS[2]
+local queueKey = KEYS[3]
+local deadlinesKey = KEYS[4]
+local token = ARGV[1]
+local countAfter = ARGV[2]
+local wakePrefix = ARGV[3]
+--!include lib/server-now.lua
+--!include lib/drop-lapsed-waiters.lua
+--!include lib/wake-queue-head.lua
+
+local now = serverNowMs()
+dropLapsedWaiters(queueKey, deadlinesKey, now)
+redis.call('ZREM', queueKey, token)
+redis.call('ZREM', deadlinesKey, token)
+local owner = redis.call('HGET', lockKey, 'owner')
+if owner ~= token then
+  if not owner then
+    wakeQueueHead(queueKey, wakePrefix)
+  end
+  return -1
+end
+local count = tonumber(countAfter)
+if count <= 0 then
+  redis.call('DEL', lockKey)
+  wakeQueueHead(queueKey, wakePrefix)
+  return 0
+end
+redis.call('HSET', lockKey, 'count', count)
+return count
