@@ -57,6 +57,7 @@ export {
   type ScriptArg,
   type ScriptRunner,
 } from './port/runner.js';
+export { MAX_LOCK_SET_SIZE, MultiLock } from './primitives/multi-mutex.js';
 export type { LockInspection } from './primitives/mutex.js';
 export {
   type ReadWriteAcquireOptions,

@@ -21,8 +21,16 @@ import {
   type ResolvedLockOptions,
   resolveLockerOptions,
   resolveLockOptions,
+  stripUndefined,
 } from './options.js';
 import type { ScriptRunner } from './port/runner.js';
+import {
+  checkLockSetOptions,
+  lockSetMembers,
+  lockSetRedlockHold,
+  MultiLock,
+  MultiMutexProtocol,
+} from './primitives/multi-mutex.js';
 import { inspectLock, type LockInspection, mutexProtocol } from './primitives/mutex.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './primitives/read-write-lock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
@@ -120,12 +128,46 @@ export class Locker {
   }
 
   /**
+   * A handle for the lock set over `names` (see {@link Locker.acquire} with an array), not yet
+   * acquired: call `acquire()` on it.
+   * @throws {LockOptionError} for an invalid set, name or option; nothing is sent to Redis.
+   */
+  createLock(names: readonly string[], options?: LockOptions): MultiLock;
+  /**
    * A handle for the lock called `name`, not yet acquired: call `acquire()` on it.
    * @throws {LockOptionError} for an invalid name or option; nothing is sent to Redis.
    */
-  createLock(name: string, options?: LockOptions): Lock {
+  createLock(name: string, options?: LockOptions): Lock;
+  createLock(name: string | readonly string[], options?: LockOptions): Lock {
+    if (isLockSet(name)) return this.#createLockSet(name, options, false);
     checkLockName(name);
     return this.#createLock(name, this.#resolve(options));
+  }
+
+  /** A lock set's handle: one script over every member, on one server or by Redlock quorum. */
+  #createLockSet(names: readonly string[], options: LockOptions | undefined, oneAttempt: boolean): MultiLock {
+    const members = lockSetMembers(this.prefix, names);
+    const given = optionsObject(options);
+    checkLockSetOptions({ ...this.#defaults, ...stripUndefined(given) });
+    const resolved = this.#resolveNow({ ...given, fencing: false }, oneAttempt);
+    const redlock = this.#redlock;
+    let protocol: HoldProtocol =
+      redlock === undefined
+        ? new MultiMutexProtocol(this.#runner, members.keys)
+        : new RedlockProtocol(redlock, lockSetRedlockHold(members.keys), resolved.commandTimeout);
+    const waiter = this.#replicaWaiter(resolved);
+    if (waiter !== undefined && resolved.replicas !== undefined) {
+      protocol = new ReplicatedProtocol(protocol, waiter, resolved.replicas);
+    }
+    return new MultiLock({
+      runner: this.#runner,
+      name: members.names.join(', '),
+      key: members.keys[0] as string,
+      options: resolved,
+      hooks: this.#hooks,
+      protocol,
+      ...members,
+    });
   }
 
   /**
@@ -188,6 +230,36 @@ export class Locker {
   }
 
   /**
+   * Acquires every lock in `names` at once, all or nothing, and resolves ONE held
+   * {@link MultiLock} over the set: one token, one renewal, one `signal`; `extend`, `release` and
+   * `await using` act on every member in one script, and losing any member loses the hold
+   * (`lock.signal` aborts with a {@link LockLostError}). An attempt that finds any member held
+   * elsewhere takes none of them and leaves nothing behind, and waits and retries as usual.
+   *
+   * ```ts
+   * await using order = await locker.acquire(['{order:7}:stock', '{order:7}:payment']);
+   * ```
+   *
+   * - Names are deduplicated and sorted: the order they are listed in never matters, so two
+   *   callers locking overlapping sets cannot deadlock.
+   * - Each member is the same key as the single lock of that name: a set excludes any other set
+   *   or single lock sharing a name with it, and `inspect(name)` shows the set's token as owner.
+   * - The members must share one Redis Cluster slot: start every name with the same hash tag
+   *   (`'{order:7}:…'`). Checked on every deployment, before anything is sent.
+   * - Under Redlock (a Locker over several servers), each server runs the same all-or-nothing
+   *   script and a majority of servers must hold the whole set.
+   * - `reentrant: true` works as for one lock (the handle enters every member again). A set has
+   *   no fencing token and cannot be fair; it is not re-entered through the async call chain.
+   *
+   * @throws {LockAcquireError} `LOCK_NOT_ACQUIRED` when some member stays held elsewhere;
+   *   `LOCK_ACQUIRE_ABORTED` when `options.signal` aborts.
+   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockOptionError} (option `names`) for an empty array, an invalid name, more than
+   *   `MAX_LOCK_SET_SIZE` names, or names in different Cluster slots; for `fair: true` or
+   *   `fencing: true` (also as Locker defaults); nothing is sent to Redis.
+   */
+  acquire(names: readonly string[], options?: AcquireOptions): Promise<MultiLock>;
+  /**
    * Acquires the lock called `name`, waiting and retrying as the options say, and resolves the
    * held {@link Lock}. Pair with `await using` to release it at the end of the scope:
    *
@@ -200,22 +272,52 @@ export class Locker {
    * @throws {LockRedisError} when Redis fails.
    * @throws {LockOptionError} for an invalid name or option.
    */
-  async acquire(name: string, options?: AcquireOptions): Promise<Lock> {
-    return acquireOrThrow(this.createLock(name, withoutSignal(options)), options?.signal);
+  acquire(name: string, options?: AcquireOptions): Promise<Lock>;
+  async acquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
+    const lock = isLockSet(name)
+      ? this.#createLockSet(name, withoutSignal(options), false)
+      : this.createLock(name, withoutSignal(options));
+    return acquireOrThrow(lock, options?.signal);
   }
 
+  /**
+   * One attempt at the lock set over `names` (see {@link Locker.acquire} with an array), never
+   * waiting: resolves the held {@link MultiLock}, or `null` when any member is held elsewhere
+   * (then nothing was taken).
+   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockOptionError} for an invalid set, name or option.
+   */
+  tryAcquire(names: readonly string[], options?: AcquireOptions): Promise<MultiLock | null>;
   /**
    * One attempt, never waiting: resolves the held {@link Lock}, or `null` when the lock is held
    * elsewhere. Retry options are ignored.
    * @throws {LockRedisError} when Redis fails.
    * @throws {LockOptionError} for an invalid name or option.
    */
-  async tryAcquire(name: string, options?: AcquireOptions): Promise<Lock | null> {
-    checkLockName(name);
-    const lock = this.#createLock(name, this.#resolve(withoutSignal(options), true));
+  tryAcquire(name: string, options?: AcquireOptions): Promise<Lock | null>;
+  async tryAcquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock | null> {
+    let lock: Lock;
+    if (isLockSet(name)) {
+      lock = this.#createLockSet(name, withoutSignal(options), true);
+    } else {
+      checkLockName(name);
+      lock = this.#createLock(name, this.#resolve(withoutSignal(options), true));
+    }
     return (await lock.acquire({ signal: options?.signal })) ? lock : null;
   }
 
+  /**
+   * Runs `fn` while holding the lock set over `names` (see {@link Locker.acquire} with an array),
+   * and releases every member afterwards on every path. Not re-entered through the async call
+   * chain: a nested `withLock` on the same set, or on one of its names, waits like any other.
+   * @throws {LockAcquireError} when the set cannot be had; `fn` is not called.
+   * @throws {LockOptionError} for an invalid set, name or option.
+   */
+  withLock<T>(
+    names: readonly string[],
+    fn: (lock: MultiLock) => Promise<T> | T,
+    options?: AcquireOptions,
+  ): Promise<T>;
   /**
    * Runs `fn` while holding the lock called `name`, and releases it afterwards on every path.
    * `fn` receives the held lock; pass `lock.signal` to work that must stop if the lock is lost.
@@ -227,9 +329,30 @@ export class Locker {
    *
    * @throws {LockAcquireError} when the lock cannot be had; `fn` is not called.
    */
-  async withLock<T>(name: string, fn: (lock: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
-    const outcome = await this.#runLocked(name, fn, options);
+  withLock<T>(name: string, fn: (lock: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T>;
+  async withLock<T>(
+    name: string | readonly string[],
+    fn: ((lock: Lock) => Promise<T> | T) | ((lock: MultiLock) => Promise<T> | T),
+    options?: AcquireOptions,
+  ): Promise<T> {
+    if (isLockSet(name)) return this.#withLockSet(name, fn as (lock: MultiLock) => Promise<T> | T, options);
+    const outcome = await this.#runLocked(name, fn as (lock: Lock) => Promise<T> | T, options);
     if (!outcome.acquired) throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: name, ...outcome });
+    return outcome.value;
+  }
+
+  async #withLockSet<T>(
+    names: readonly string[],
+    fn: (lock: MultiLock) => Promise<T> | T,
+    options: AcquireOptions | undefined,
+  ): Promise<T> {
+    if (typeof fn !== 'function') {
+      throw new LockOptionError('fn', 'withLock(names, fn, options?) needs a function to run.');
+    }
+    const lock = this.#createLockSet(names, withoutSignal(options), false);
+    const outcome = await runWhileHeld(lock, () => fn(lock), options?.signal);
+    if (!outcome.acquired)
+      throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: lock.name, ...outcome });
     return outcome.value;
   }
 
@@ -411,6 +534,11 @@ export class Locker {
       callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
     );
   }
+}
+
+/** An array of names is a lock set; anything else is checked as one name. */
+function isLockSet(name: string | readonly string[]): name is readonly string[] {
+  return Array.isArray(name);
 }
 
 function checkRunners(runners: readonly ScriptRunner[]): void {
