@@ -41,6 +41,7 @@ export {
   type Overlap,
   type RecordableLock,
 } from './history.js';
+export { runMultiResourceSuite } from './multi-resource.js';
 export { runOneHandleSuite } from './one-handle.js';
 export { addCrashedFairWaiter } from './primitives/fair-lock.js';
 export { type PrimitiveSuiteContext, runPrimitivesSuite, serverTimeMs } from './primitives.js';

@@ -1,6 +1,8 @@
 -- multi-extend: extends a held lock set: adds ms to every member's remaining time, or replaces
--- each one's remaining time with ms. All or nothing: while another token holds any member, or a
--- member is missing (and not re-taken), nothing is changed.
+-- each one's remaining time with ms. All or nothing: when another token holds any member, or a
+-- member is missing (and not re-taken), no member is extended, and the members this token still
+-- holds are deleted: what is left of a broken hold protects nothing, and the handle is told it
+-- lost the set (waiters find the freed members at their next attempt).
 --
 -- Redlock re-takes what a server lost (it restarted empty, or was flushed), as `extend` does: when
 -- retake is `1`, every missing member is set again for this token with retakeCount as its count
@@ -14,8 +16,8 @@
 -- ARGV[5] retakeCount (optional): the hold count to re-take them with.
 --
 -- Returns the new remaining time in ms (the least among the members); -1 when a member no longer
--- exists; -2 when another token holds a member; -3 when members were missing and were re-taken
--- (retake `1`) for ms.
+-- exists (and no member is held by another token); -2 when another token holds a member; -3 when
+-- members were missing and were re-taken (retake `1`) for ms.
 local lockKeys = {unpack(KEYS, 1)}
 local token = ARGV[1]
 local ms = ARGV[2]
@@ -25,16 +27,24 @@ local retakeCount = ARGV[5]
 --!include lib/prolong.lua
 
 local missing = false
+local foreign = false
 for _, lockKey in ipairs(lockKeys) do
   local owner = redis.call('HGET', lockKey, 'owner')
-  if owner and owner ~= token then
-    return -2
-  end
   if not owner then
     missing = true
+  elseif owner ~= token then
+    foreign = true
   end
 end
-if missing and retake ~= '1' then
+if foreign or (missing and retake ~= '1') then
+  for _, lockKey in ipairs(lockKeys) do
+    if redis.call('HGET', lockKey, 'owner') == token then
+      redis.call('DEL', lockKey)
+    end
+  end
+  if foreign then
+    return -2
+  end
   return -1
 end
 local least = nil

@@ -334,8 +334,10 @@ return {1, tonumber(count), 0}`,
 
 /**
  * multi-extend: extends a held lock set: adds ms to every member's remaining time, or replaces
- * each one's remaining time with ms. All or nothing: while another token holds any member, or a
- * member is missing (and not re-taken), nothing is changed.
+ * each one's remaining time with ms. All or nothing: when another token holds any member, or a
+ * member is missing (and not re-taken), no member is extended, and the members this token still
+ * holds are deleted: what is left of a broken hold protects nothing, and the handle is told it
+ * lost the set (waiters find the freed members at their next attempt).
  *
  * Redlock re-takes what a server lost (it restarted empty, or was flushed), as `extend` does: when
  * retake is `1`, every missing member is set again for this token with retakeCount as its count
@@ -349,8 +351,8 @@ return {1, tonumber(count), 0}`,
  * ARGV[5] retakeCount (optional): the hold count to re-take them with.
  *
  * Returns the new remaining time in ms (the least among the members); -1 when a member no longer
- * exists; -2 when another token holds a member; -3 when members were missing and were re-taken
- * (retake `1`) for ms.
+ * exists (and no member is held by another token); -2 when another token holds a member; -3 when
+ * members were missing and were re-taken (retake `1`) for ms.
  */
 export const MULTI_EXTEND_SCRIPT: LuaScript = Object.freeze({
   name: 'multi-extend',
@@ -372,16 +374,24 @@ local replace = ARGV[3]
 local retake = ARGV[4]
 local retakeCount = ARGV[5]
 local missing = false
+local foreign = false
 for _, lockKey in ipairs(lockKeys) do
   local owner = redis.call('HGET', lockKey, 'owner')
-  if owner and owner ~= token then
-    return -2
-  end
   if not owner then
     missing = true
+  elseif owner ~= token then
+    foreign = true
   end
 end
-if missing and retake ~= '1' then
+if foreign or (missing and retake ~= '1') then
+  for _, lockKey in ipairs(lockKeys) do
+    if redis.call('HGET', lockKey, 'owner') == token then
+      redis.call('DEL', lockKey)
+    end
+  end
+  if foreign then
+    return -2
+  end
   return -1
 end
 local least = nil
@@ -398,7 +408,7 @@ if missing then
   return -3
 end
 return least`,
-  sha1: '21aba859755867dc871ce9a28ce7a8459b674b71',
+  sha1: '05404fd3693d46c6be0d43a9baa4e66203309911',
 });
 
 /**
