@@ -14,6 +14,16 @@ function configFor(url: string): GlideClientConfiguration {
   return { addresses: [{ host: hostname, port: Number(port) }], requestTimeout };
 }
 
+/**
+ * A RESP3 map (GLIDE's `[{ key, value }]` records, e.g. from CONFIG GET) as the flat
+ * `[key, value, ...]` list that RESP2 clients return and the suite reads.
+ */
+function asResp2(reply: unknown): unknown {
+  const isRecord = (entry: unknown) => typeof entry === 'object' && entry !== null && 'key' in entry && 'value' in entry;
+  if (!Array.isArray(reply) || reply.length === 0 || !reply.every(isRecord)) return reply;
+  return (reply as { key: unknown; value: unknown }[]).flatMap(({ key, value }) => [key, value]);
+}
+
 /** Wraps `client` with the adapter; the subscriber is a second client made the same way. */
 function wrap(
   client: GlideClient | GlideClusterClient,
@@ -25,10 +35,7 @@ function wrap(
     runner,
     // Without a route, GLIDE sends a keyed command to the key's primary and a keyless one to any
     // node, like the adapter's scripts.
-    command: async (args) => {
-      const reply = await client.customCommand([...args]);
-      return Buffer.isBuffer(reply) ? reply.toString() : reply;
-    },
+    command: async (args) => asResp2(await client.customCommand([...args])),
     close: async () => {
       await runner.close();
       client.close();
@@ -47,15 +54,19 @@ export function glideAdapter(name: string): AdapterUnderTest {
   };
 }
 
-/** The adapter under test over a `GlideClusterClient` seeded with one node (GLIDE finds the rest). */
-export function glideClusterAdapter(name: string): AdapterUnderTest {
+/**
+ * The adapter under test over a `GlideClusterClient` seeded with one node (GLIDE finds the rest).
+ * Its subscriber is a standalone `GlideClient` on that node (`'one node'`), or a second
+ * `GlideClusterClient` (`'cluster'`), which subscribes each channel on the primary of its slot.
+ */
+export function glideClusterAdapter(name: string, subscriber: 'one node' | 'cluster'): AdapterUnderTest {
   return {
     name,
     cluster: true,
     connect: async (url) => {
       const config = configFor(url);
       return wrap(await GlideClusterClient.createClient(config), () =>
-        GlideClusterClient.createClient(config),
+        subscriber === 'cluster' ? GlideClusterClient.createClient(config) : GlideClient.createClient(config),
       );
     },
   };
