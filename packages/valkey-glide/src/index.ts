@@ -34,7 +34,7 @@ export interface GlideLikeClient {
 
 /** The GLIDE methods the adapter calls on the subscriber client it opens. */
 export interface GlideLikeSubscriber {
-  /** Dynamic SUBSCRIBE (GLIDE ≥ 2.1), resolving once confirmed or after `timeoutMs`. */
+  /** Dynamic SUBSCRIBE (GLIDE ≥ 2.3): resolves once confirmed, rejects after `timeoutMs`. */
   subscribe(channels: Iterable<string>, timeoutMs: number): Promise<unknown>;
   unsubscribe(channels: Iterable<string>, timeoutMs: number): Promise<unknown>;
   /** The next message; rejects once the client is closed. */
@@ -87,8 +87,9 @@ function sender(client: GlideLikeClient) {
 }
 
 /**
- * GLIDE's reply as the plain values core expects: bulk strings as `string`, integers as
- * `number`, nil and Lua's `false` (a RESP3 boolean) as `null`, `true` as `1`, arrays as arrays.
+ * GLIDE's reply as the plain values core expects: bulk strings as `string` (also with a `Buffer`
+ * decoder), integers as `number`, nil as `null`, arrays as arrays, and RESP3 booleans as RESP2
+ * gives Lua's: `true` as 1, `false` as nil.
  */
 function toPlain(reply: unknown): unknown {
   if (Buffer.isBuffer(reply)) return reply.toString();
@@ -147,10 +148,11 @@ export function createGlideRunner(client: GlideLikeClient, options: GlideRunnerO
     const open = options.subscriber;
     if (open === undefined) throw new Error('no subscriber client for this runner; waiters poll');
     signal.throwIfAborted();
-    const connection = await open();
-    if (signal.aborted) {
+    const connection = await openUnlessAborted(open, signal);
+    if (typeof connection.subscribe !== 'function') {
       connection.close();
-      throw signal.reason;
+      // A GLIDE before 2.3 has no dynamic SUBSCRIBE: its waiters poll.
+      throw new Error('this GLIDE client has no subscribe(); waiters poll');
     }
     void (async () => {
       // Ends with the rejection GLIDE gives every pending read once the client is closed.
@@ -185,6 +187,31 @@ export function createGlideRunner(client: GlideLikeClient, options: GlideRunnerO
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * Resolves with the client `open` makes, or rejects as soon as `signal` aborts (GLIDE cannot stop
+ * a client mid-connect, so one that connects after that is closed at once).
+ */
+function openUnlessAborted(
+  open: () => Promise<GlideLikeSubscriber>,
+  signal: AbortSignal,
+): Promise<GlideLikeSubscriber> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    open().then(
+      (client) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) client.close();
+        else resolve(client);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /**

@@ -19,7 +19,8 @@ function configFor(url: string): GlideClientConfiguration {
  * `[key, value, ...]` list that RESP2 clients return and the suite reads.
  */
 function asResp2(reply: unknown): unknown {
-  const isRecord = (entry: unknown) => typeof entry === 'object' && entry !== null && 'key' in entry && 'value' in entry;
+  const isRecord = (entry: unknown) =>
+    typeof entry === 'object' && entry !== null && 'key' in entry && 'value' in entry;
   if (!Array.isArray(reply) || reply.length === 0 || !reply.every(isRecord)) return reply;
   return (reply as { key: unknown; value: unknown }[]).flatMap(({ key, value }) => [key, value]);
 }
