@@ -1,0 +1,4 @@
+import { runPrimitivesSuite } from '@lock/testing';
+import { glideAdapter } from './adapter.js';
+
+runPrimitivesSuite(glideAdapter('valkey-glide GlideClient'));
