@@ -24,6 +24,7 @@ function workspacePaths(): Record<string, string[]> {
   const paths: Record<string, string[]> = {
     ioredis: [join(ROOT, 'packages/ioredis/node_modules/ioredis')],
     redis: [join(ROOT, 'packages/node-redis/node_modules/redis')],
+    '@valkey/valkey-glide': [join(ROOT, 'packages/valkey-glide/node_modules/@valkey/valkey-glide')],
   };
   for (const entry of readdirSync(join(ROOT, 'packages'), { withFileTypes: true })) {
     const dir = join(ROOT, 'packages', entry.name);
