@@ -24,11 +24,17 @@ function installedVersion(name: string): string {
   return (require(`${name}/package.json`) as { version: string }).version;
 }
 
-/** The environment for npm, without the `npm_config_*` pnpm sets for its own scripts. */
+/**
+ * The environment for npm: the user's `npm_config_*` (a registry mirror, a cache) kept, the
+ * variables pnpm sets for its own scripts dropped (npm would read them as its own settings).
+ */
 function npmEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { npm_config_update_notifier: 'false', npm_config_fund: 'false' };
+  const pnpmOwn = new Set(['npm_config_user_agent', 'npm_config_verify_deps_before_run']);
+  const env: NodeJS.ProcessEnv = { npm_config_update_notifier: 'false' };
   for (const [key, value] of Object.entries(process.env)) {
-    if (!key.toLowerCase().startsWith('npm_')) env[key] = value;
+    const lower = key.toLowerCase();
+    if (lower.startsWith('npm_') && (!lower.startsWith('npm_config_') || pnpmOwn.has(lower))) continue;
+    env[key] = value;
   }
   return env;
 }
