@@ -60,8 +60,10 @@ function instantSubscription() {
   return { subscribe, unsubscribe, ring };
 }
 
-const relative = (times: readonly { at: number }[], startedAt: number) => times.map(({ at }) => at - startedAt);
-const gaps = (times: readonly { at: number }[]) => times.slice(1).map(({ at }, index) => at - times[index]!.at);
+const relative = (times: readonly { at: number }[], startedAt: number) =>
+  times.map(({ at }) => at - startedAt);
+const gaps = (times: readonly { at: number }[]) =>
+  times.slice(1).map(({ at }, index) => at - (times[index]?.at ?? Number.NaN));
 const redisFailure = (message = 'ECONNRESET') => new LockRedisError('acquire', new Error(message));
 
 beforeEach(useFakeClock);
@@ -73,7 +75,10 @@ afterEach(() => {
 describe('waitForLock: attempts', () => {
   it('makes exactly retryCount + 1 attempts, and only the last one is told it may not retry', async () => {
     const scripted = scriptedAttempts();
-    const { result, startedAt } = startWait({ retryCount: 3, retryDelay: 100, retryJitter: 0 }, scripted.attempt);
+    const { result, startedAt } = startWait(
+      { retryCount: 3, retryDelay: 100, retryJitter: 0 },
+      scripted.attempt,
+    );
     await vi.advanceTimersByTimeAsync(10_000);
     expect(result.state).toBe('resolved');
     expect(result.value).toEqual({ acquired: false, attempts: 4, waited: 300 });
@@ -215,7 +220,10 @@ describe('waitForLock: Redis failures', () => {
   });
 
   it('throws the REDIS_TIMEOUT of an attempt that was still failing when the budget ran out', async () => {
-    const timeouts = Array.from({ length: 10 }, () => new LockRedisError('acquire', new RedisCallTimeout(50)));
+    const timeouts = Array.from(
+      { length: 10 },
+      () => new LockRedisError('acquire', new RedisCallTimeout(50)),
+    );
     const scripted = scriptedAttempts([...timeouts]);
     const { result } = startWait({ waitTimeout: 250, retryDelay: 100, retryJitter: 0 }, scripted.attempt);
     await vi.advanceTimersByTimeAsync(10_000);
@@ -300,9 +308,13 @@ describe('waitForLock: release notifications', () => {
     ],
   ])('polls at retryDelay when the subscription %s', async (_how, subscribe) => {
     const scripted = scriptedAttempts();
-    const { result, startedAt } = startWait({ retryCount: 3, retryDelay: 100, retryJitter: 0 }, scripted.attempt, {
-      subscribeToReleases: subscribe,
-    });
+    const { result, startedAt } = startWait(
+      { retryCount: 3, retryDelay: 100, retryJitter: 0 },
+      scripted.attempt,
+      {
+        subscribeToReleases: subscribe,
+      },
+    );
     await vi.advanceTimersByTimeAsync(10_000);
     expect(relative(scripted.calls, startedAt)).toEqual([0, 100, 200, 300]);
     expect(result.value).toEqual({ acquired: false, attempts: 4, waited: 300 });
@@ -333,7 +345,12 @@ describe('waitForLock: stopping', () => {
     });
     await flush();
     expect(LockAcquireError.isInstance(result.error)).toBe(true);
-    expect(result.error).toMatchObject({ code: 'LOCK_ACQUIRE_ABORTED', attempts: 0, waited: 0, cause: reason });
+    expect(result.error).toMatchObject({
+      code: 'LOCK_ACQUIRE_ABORTED',
+      attempts: 0,
+      waited: 0,
+      cause: reason,
+    });
     expect(scripted.calls).toHaveLength(0);
   });
 
@@ -349,7 +366,12 @@ describe('waitForLock: stopping', () => {
     const reason = new Error('caller gave up');
     controller.abort(reason);
     await flush();
-    expect(result.error).toMatchObject({ code: 'LOCK_ACQUIRE_ABORTED', attempts: 2, waited: 1_050, cause: reason });
+    expect(result.error).toMatchObject({
+      code: 'LOCK_ACQUIRE_ABORTED',
+      attempts: 2,
+      waited: 1_050,
+      cause: reason,
+    });
     expect(vi.getTimerCount()).toBe(0);
     expect(releases.unsubscribe).toHaveBeenCalledTimes(1);
     await vi.advanceTimersByTimeAsync(10_000);
@@ -384,7 +406,12 @@ describe('waitForLock: stopping', () => {
     await vi.advanceTimersByTimeAsync(50);
     stop.stop('released');
     await flush();
-    expect(result.error).toMatchObject({ code: 'LOCK_ACQUIRE_ABORTED', attempts: 1, waited: 50, cause: 'released' });
+    expect(result.error).toMatchObject({
+      code: 'LOCK_ACQUIRE_ABORTED',
+      attempts: 1,
+      waited: 50,
+      cause: 'released',
+    });
   });
 
   it('a stop after the lock was acquired changes nothing and abandons nothing', async () => {
