@@ -12,8 +12,9 @@ import { deferred, flush, track, useFakeClock } from './fake-clock.js';
 
 // The notifier's bookkeeping on a fake clock, over fake subscriber connections: how many
 // connections and SUBSCRIBEs many waiters cost, exactly when an idle connection closes, and how
-// soon a waiter gives up on a connection that does not open. The scripted-reply cases that need
-// no clock are in notifications.test.ts; real connections are proven by the subscriber suite.
+// soon a waiter gives up on a connection that does not open or close. That the adapters destroy
+// real connections (maxclients, a dead server, an unanswered QUIT) is proven against Redis by the
+// subscriber suite in @lock/testing.
 
 /** How the fake connections answer; every call answers at once unless the test says otherwise. */
 interface Server {
@@ -74,6 +75,19 @@ describe('createReleaseNotifier: one connection for many waiters', () => {
     );
     expect(log).toEqual(['open 1', '1 subscribe a', '1 subscribe b', '1 subscribe c']);
     for (const unsubscribe of unsubscribes) unsubscribe();
+    await notifier.close();
+  });
+
+  it('resolves every waiter of a channel once Redis confirmed its one SUBSCRIBE, not before', async () => {
+    const confirmed = deferred();
+    const { notifier, log } = fakeNotifier({ subscribe: () => confirmed.promise });
+    const waiters = [track(notifier.subscribe('a', vi.fn())), track(notifier.subscribe('a', vi.fn()))];
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(waiters.map((waiter) => waiter.state)).toEqual(['pending', 'pending']);
+    confirmed.resolve();
+    await flush();
+    expect(waiters.map((waiter) => waiter.state)).toEqual(['resolved', 'resolved']);
+    expect(log).toEqual(['open 1', '1 subscribe a']);
     await notifier.close();
   });
 
@@ -263,6 +277,13 @@ describe('createReleaseNotifier: subscribeTimeout and aborts', () => {
     expect(opened[0]?.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     expect(opened[0]?.signal.aborted).toBe(true);
+    // The next waiter gets a new connection.
+    const next = track(notifier.subscribe('a', vi.fn()));
+    await flush();
+    expect(opened).toHaveLength(2);
+    await notifier.close();
+    await flush();
+    expect(next.state).toBe('rejected');
   });
 
   it('subscribeTimeout is 2000 ms by default', async () => {
@@ -290,12 +311,70 @@ describe('createReleaseNotifier: subscribeTimeout and aborts', () => {
     await notifier.close();
   });
 
-  it('drops a SUBSCRIBE that Redis confirms only after its waiter timed out', async () => {
+  it('after a failed open the next waiter opens a new connection', async () => {
+    let refuse = true;
+    const { notifier, log } = fakeNotifier({
+      connect: async () => {
+        if (refuse) throw new Error('ECONNREFUSED');
+      },
+    });
+    await expect(notifier.subscribe('a', vi.fn())).rejects.toThrow('ECONNREFUSED');
+    refuse = false;
+    (await notifier.subscribe('a', vi.fn()))();
+    await flush();
+    expect(log).toEqual(['open 1', 'open 2', '2 subscribe a', '2 unsubscribe a']);
+    await notifier.close();
+  });
+
+  it('an already aborted signal opens nothing', async () => {
+    const { notifier, opened } = fakeNotifier();
+    await expect(notifier.subscribe('a', vi.fn(), AbortSignal.abort(new Error('gone')))).rejects.toThrow(
+      'gone',
+    );
+    expect(opened).toEqual([]);
+  });
+
+  /** A waiter that aborts while its SUBSCRIBE is unconfirmed; `confirmed` answers that SUBSCRIBE. */
+  async function abortWhileSubscribing() {
+    const confirmed = deferred();
+    const fake = fakeNotifier({ subscribe: () => confirmed.promise });
+    const controller = new AbortController();
+    const aborted = track(fake.notifier.subscribe('a', vi.fn(), controller.signal));
+    await flush();
+    controller.abort(new Error('the wait ended'));
+    await flush();
+    return { ...fake, confirmed, aborted };
+  }
+
+  it('an abort while waiting for SUBSCRIBE rejects at once with the reason, and the SUBSCRIBE is dropped when confirmed', async () => {
+    const { notifier, log, confirmed, aborted } = await abortWhileSubscribing();
+    expect(aborted.error).toEqual(new Error('the wait ended'));
+    expect(log).toEqual(['open 1', '1 subscribe a']);
+    confirmed.resolve();
+    await flush();
+    expect(log).toEqual(['open 1', '1 subscribe a', '1 unsubscribe a']);
+    await notifier.close();
+  });
+
+  it('keeps a SUBSCRIBE confirmed after its waiter aborted when another waiter joined it meanwhile', async () => {
+    const { notifier, log, confirmed, aborted } = await abortWhileSubscribing();
+    expect(aborted.state).toBe('rejected');
+    const staying = notifier.subscribe('a', vi.fn());
+    confirmed.resolve();
+    const unsubscribe = await staying;
+    expect(log).toEqual(['open 1', '1 subscribe a']);
+    unsubscribe();
+    await notifier.close();
+  });
+
+  it('fails a SUBSCRIBE that Redis does not confirm within subscribeTimeout, and drops it when confirmed later', async () => {
     const confirmed = deferred();
     const { notifier, log } = fakeNotifier({ subscribe: () => confirmed.promise }, { subscribeTimeout: 300 });
     const subscribing = track(notifier.subscribe('a', vi.fn()));
-    await vi.advanceTimersByTimeAsync(300);
-    expect(subscribing.state).toBe('rejected');
+    await vi.advanceTimersByTimeAsync(299);
+    expect(subscribing.state).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(String(subscribing.error)).toMatch(/within 300 ms/);
     confirmed.resolve();
     await flush();
     expect(log).toEqual(['open 1', '1 subscribe a', '1 unsubscribe a']);
@@ -361,6 +440,64 @@ describe('createReleaseNotifier: subscribeTimeout and aborts', () => {
     expect(log).toEqual(['open 1', '1 subscribe a']);
     unsubscribe();
     await notifier.close();
+  });
+});
+
+describe('createReleaseNotifier: close()', () => {
+  it('aborts a connection still opening and resolves at once; pending and later subscriptions reject', async () => {
+    const { notifier, opened } = fakeNotifier({ connect: neverConnects });
+    const subscribing = track(notifier.subscribe('a', vi.fn()));
+    await flush();
+    const started = monotonicNow();
+    await notifier.close();
+    expect(monotonicNow()).toBe(started);
+    expect(opened[0]?.signal.aborted).toBe(true);
+    await flush();
+    expect(subscribing.state).toBe('rejected');
+    await expect(notifier.subscribe('a', vi.fn())).rejects.toThrow(/closed/);
+  });
+
+  it('gives an opening that ignores the signal SUBSCRIBER_CLOSE_TIMEOUT, then destroys it when it opens', async () => {
+    const connected = deferred();
+    const { notifier, log, opened } = fakeNotifier({ connect: () => connected.promise });
+    const subscribing = track(notifier.subscribe('a', vi.fn()));
+    await flush();
+    const closing = track(notifier.close());
+    await vi.advanceTimersByTimeAsync(SUBSCRIBER_CLOSE_TIMEOUT - 1);
+    expect(closing.state).toBe('pending');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(closing.state).toBe('resolved');
+    expect(opened[0]?.signal.aborted).toBe(true);
+    connected.resolve();
+    await flush();
+    expect(log).toContain('1 destroy');
+    expect(log).not.toContain('1 close');
+    expect(subscribing.state).toBe('rejected');
+  });
+
+  it('destroys a connection whose QUIT has not answered within SUBSCRIBER_CLOSE_TIMEOUT', async () => {
+    const { notifier, log } = fakeNotifier({ quit: () => new Promise(() => {}) });
+    (await notifier.subscribe('a', vi.fn()))();
+    const closing = track(notifier.close());
+    await vi.advanceTimersByTimeAsync(SUBSCRIBER_CLOSE_TIMEOUT - 1);
+    expect([closing.state, log.at(-1)]).toEqual(['pending', '1 close']);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(closing.state).toBe('resolved');
+    expect(log.slice(-2)).toEqual(['1 close', '1 destroy']);
+  });
+
+  it('destroys a connection whose QUIT fails, and leaves one whose QUIT answers alone', async () => {
+    let quitFails = true;
+    const { notifier, log } = fakeNotifier(
+      { quit: () => (quitFails ? Promise.reject(new Error("Stream isn't writeable")) : Promise.resolve()) },
+      { idleTimeout: 20 },
+    );
+    (await notifier.subscribe('a', vi.fn()))();
+    await vi.advanceTimersByTimeAsync(20);
+    quitFails = false;
+    (await notifier.subscribe('a', vi.fn()))();
+    await vi.advanceTimersByTimeAsync(20 + 10 * SUBSCRIBER_CLOSE_TIMEOUT);
+    expect(log.filter((entry) => /close|destroy/.test(entry))).toEqual(['1 close', '1 destroy', '2 close']);
   });
 });
 
