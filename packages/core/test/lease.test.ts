@@ -137,6 +137,35 @@ describe('Lease: auto-renewal', () => {
   });
 });
 
+describe('Lease: a shorter deadline brings the renewal forward', () => {
+  it('after an extend that replaced the expiry with less time', async () => {
+    const { lease, renewedAt, onLost } = startLease([], { sentAt: 0 });
+    await vi.advanceTimersByTimeAsync(10);
+    const ticket = lease.ticket();
+    lease.confirm(ticket, 200);
+    const validUntil = 10 + 200 - clockDrift(200);
+    expect(lease.validUntil).toBe(validUntil);
+    await vi.advanceTimersByTimeAsync(validUntil - renewalMargin(TTL) - 10);
+    expect(renewedAt()).toEqual([validUntil - renewalMargin(TTL)]);
+    expect(lease.validUntil).toBeGreaterThan(validUntil);
+    await vi.advanceTimersByTimeAsync(TTL);
+    expect(onLost).not.toHaveBeenCalled();
+    lease.stop();
+  });
+
+  it('after a replacing extend whose outcome is unknown', async () => {
+    const { lease, renewedAt, onLost } = startLease([], { sentAt: 0 });
+    await vi.advanceTimersByTimeAsync(10);
+    lease.unknownOutcome(lease.ticket(), 200, true);
+    const validUntil = 10 + 200 - clockDrift(200);
+    await vi.advanceTimersByTimeAsync(validUntil - renewalMargin(TTL) - 10);
+    expect(renewedAt()).toEqual([validUntil - renewalMargin(TTL)]);
+    await vi.advanceTimersByTimeAsync(TTL);
+    expect(onLost).not.toHaveBeenCalled();
+    lease.stop();
+  });
+});
+
 describe('Lease: losing the lock', () => {
   it.each(['taken', 'expired'] as const)(
     'reports %s from a renewal once and renews no more',
