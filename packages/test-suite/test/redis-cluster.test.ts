@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisCluster, startRedisCluster } from '../src/index.js';
-import { RedisReplyError } from '../src/resp.js';
+import { RedisReplyError } from '../src/redis/resp.js';
 import { portRefuses, provisionInChild } from './helpers.js';
 
 const usingClusterUrls = Boolean(process.env.REDIS_CLUSTER_URLS);

@@ -1,7 +1,7 @@
 /** Helpers shared by the harness's own tests. */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sendCommand } from '../src/resp.js';
+import { sendCommand } from '../src/redis/resp.js';
 
 /** Resolves true once connecting to `port` on loopback is refused, false if it still answers after `withinMs`. */
 export async function portRefuses(port: number, withinMs = 3000): Promise<boolean> {

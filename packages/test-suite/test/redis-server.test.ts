@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionRedis, type RedisInstance } from '../src/index.js';
-import { checkDocker, loadTestcontainers } from '../src/redis-container.js';
-import { sendCommand } from '../src/resp.js';
+import { checkDocker, loadTestcontainers } from '../src/redis/redis-container.js';
+import { sendCommand } from '../src/redis/resp.js';
 import { portRefuses, provisionInChild } from './helpers.js';
 
 const usingRedisUrl = Boolean(process.env.REDIS_URL);

@@ -3,7 +3,7 @@
  * Redis is up without depending on any Redis client library, because the packages under test
  * *are* the Redis client integrations and must not be pulled in by their own test harness.
  *
- * Internal to `@lock/testing`: not re-exported from the package entry point.
+ * Internal to `@lock/test-suite`: not re-exported from the package entry point.
  */
 import { Socket } from 'node:net';
 

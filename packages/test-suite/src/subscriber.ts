@@ -13,9 +13,10 @@
 import { spawn } from 'node:child_process';
 import { LockAcquireError, LockError, Locker } from '@lock/core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import { type ConnectedClient, elapse, uniqueName, waitFor } from './conformance.js';
-import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
-import { provisionRedis, type RedisInstance } from './redis-server.js';
+import type { ConnectedClient } from './adapter-under-test.js';
+import { elapse, uniqueName, waitFor } from './helpers.js';
+import { type FaultProxy, startFaultProxy } from './redis/fault-proxy.js';
+import { provisionRedis, type RedisInstance } from './redis/redis-server.js';
 
 /** What the child process of the suite is asked to do (passed to it as JSON). */
 export interface SubscriberChildTask {

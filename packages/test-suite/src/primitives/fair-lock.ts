@@ -4,8 +4,9 @@
  */
 import { LockAcquireError } from '@lock/core';
 import { describe, expect, it } from 'vitest';
-import { type ConnectedClient, recordingNotifyingRunner, uniqueName, waitFor } from '../conformance.js';
-import { type PrimitiveSuiteContext, serverTimeMs } from '../primitives.js';
+import type { ConnectedClient } from '../adapter-under-test.js';
+import { recordingNotifyingRunner, serverTimeMs, uniqueName, waitFor } from '../helpers.js';
+import type { PrimitiveSuiteContext } from '../primitives.js';
 
 /** The Redis keys of the fair lock at `key`: its queue and the queue's deadlines. */
 function fairQueueKeys(key: string) {
@@ -44,7 +45,7 @@ export function describeFairLock(suite: PrimitiveSuiteContext): void {
   const addGhostWaiter = (name: string, token: string, placeMs: number) =>
     addCrashedFairWaiter(suite.client().command, fairKeys(name).key, token, placeMs);
 
-  describe('fair lock (B6)', () => {
+  describe('fair lock', () => {
     it('sends exactly one EVALSHA per acquire, extend and release in the steady state', async () => {
       const locker = suite.newLocker({ fair: true });
       const name = uniqueName('fair-steady');

@@ -2,7 +2,7 @@
  * Running a throwaway `redis-server` binary: the fastest way to get a private Redis for tests
  * when one is installed, with no Docker and no shared state.
  *
- * Internal to `@lock/testing`: reached through `provisionRedis()`.
+ * Internal to `@lock/test-suite`: reached through `provisionRedis()`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, rmSync, statSync } from 'node:fs';

@@ -5,7 +5,7 @@
 import { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultProxy, provisionRedis, type RedisInstance, startFaultProxy } from '../src/index.js';
-import { encodeCommand, sendCommand } from '../src/resp.js';
+import { encodeCommand, sendCommand } from '../src/redis/resp.js';
 
 /** A raw connection that collects everything the server sends. */
 interface RawConnection {

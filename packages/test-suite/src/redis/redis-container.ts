@@ -4,7 +4,7 @@
  * imported here, on demand, so a missing install or a missing Docker daemon costs nothing until
  * this step is actually reached.
  *
- * Internal to `@lock/testing`: reached through `provisionRedis()`.
+ * Internal to `@lock/test-suite`: reached through `provisionRedis()`.
  */
 import type { StartedRedisContainer } from '@testcontainers/redis';
 import { findFreePort } from './ports.js';

@@ -1,15 +1,18 @@
 /**
  * The conformance suite of the coordination primitives beyond the plain mutex (fair lock,
  * semaphore, read-write lock): one set of behavioural tests per primitive, each in its own file
- * under `primitives/`, run unchanged by both adapters against a real Redis.
+ * under `primitives/`, run unchanged by every adapter against a real Redis.
  */
 import { Locker, type LockerOptions, type ScriptRunner } from '@lock/core';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { type AdapterUnderTest, type ConnectedClient, parseCommandStats } from './conformance.js';
+import type { AdapterUnderTest, ConnectedClient } from './adapter-under-test.js';
+import { parseCommandStats } from './helpers.js';
 import { describeFairLock } from './primitives/fair-lock.js';
 import { describeReadWriteLock } from './primitives/read-write-lock.js';
+import { describeReadWriteLockWaiting } from './primitives/read-write-lock-waiting.js';
 import { describeSemaphore } from './primitives/semaphore.js';
-import { provisionRedis, type RedisInstance } from './redis-server.js';
+import { describeSemaphoreWaiting } from './primitives/semaphore-waiting.js';
+import { provisionRedis, type RedisInstance } from './redis/redis-server.js';
 
 /** What every primitive's sub-suite gets: a Redis of its own file, clients, and Lockers. */
 export interface PrimitiveSuiteContext {
@@ -28,12 +31,6 @@ export interface PrimitiveSuiteContext {
    * counted meanwhile (without the INFO and RESETSTAT calls of the measurement itself).
    */
   commandsDuring(work: () => Promise<void>): Promise<Record<string, number>>;
-}
-
-/** The server's clock in ms, as the primitives' scripts read it (`TIME`). */
-export async function serverTimeMs(command: ConnectedClient['command']): Promise<number> {
-  const [seconds, micros] = (await command(['TIME'])) as [string, string];
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
 }
 
 /** Registers every primitive's sub-suite for `adapter`; provisions its own Redis for the file. */
@@ -77,6 +74,8 @@ export function runPrimitivesSuite(adapter: AdapterUnderTest): void {
 
     describeFairLock(context);
     describeReadWriteLock(context);
+    describeReadWriteLockWaiting(context);
     describeSemaphore(context);
+    describeSemaphoreWaiting(context);
   });
 }
