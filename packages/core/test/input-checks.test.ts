@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LockAcquireError, LockError, LockMisuseError, LockOptionError } from '../src/errors.js';
-import { Locker, type LockerOptions } from '../src/locker.js';
+import { Locker } from '../src/locker.js';
+import type { LockerOptions } from '../src/options.js';
 import type { ScriptRunner } from '../src/port/runner.js';
 import type { ReadWriteLockOptions } from '../src/primitives/read-write-lock.js';
 import type { SemaphoreOptions } from '../src/primitives/semaphore.js';
