@@ -1,4 +1,7 @@
-/** One handle, concurrent calls: `release()` during the handle's own `acquire()` cancels it, and `retryCount`/`waitTimeout: 0` bound the attempts exactly. */
+/**
+ * One handle, concurrent calls: `release()` during the handle's own `acquire()` cancels it, and
+ * `retryCount`/`waitTimeout: 0` bound the attempts exactly.
+ */
 import { LockAcquireError, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
 import { describe, expect, it } from 'vitest';
 import { elapse, recordingNotifyingRunner, uniqueName } from '../helpers.js';

@@ -1,4 +1,7 @@
-/** One handle, concurrent calls: confirmations apply in the order Redis applied them, and concurrent releases and re-entries of a reentrant handle each count. */
+/**
+ * One handle, concurrent calls: confirmations apply in the order Redis applied them, and
+ * concurrent releases and re-entries of a reentrant handle each count.
+ */
 import type { Lock, ScriptRunner } from '@lock/core';
 import { describe, expect, it } from 'vitest';
 import { elapse, recordingRunner, uniqueName, waitFor } from '../helpers.js';
