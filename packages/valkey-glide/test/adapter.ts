@@ -1,4 +1,4 @@
-import type { AdapterUnderTest, ConnectedClient } from '@lock/testing';
+import type { AdapterUnderTest, ConnectedClient } from '@lock/test-suite';
 import { GlideClient, type GlideClientConfiguration, GlideClusterClient } from '@valkey/valkey-glide';
 import { createGlideRunner } from '../src/index.js';
 

@@ -1,5 +1,5 @@
 import { Locker } from '@lock/core';
-import { type RedisCluster, startRedisCluster, waitFor } from '@lock/testing';
+import { type RedisCluster, startRedisCluster, waitFor } from '@lock/test-suite';
 import { GlideClusterClient } from '@valkey/valkey-glide';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGlideRunner, type GlideRunner } from '../src/index.js';
