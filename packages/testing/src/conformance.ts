@@ -6,7 +6,6 @@
  * Timing tests use short ttls with generous margins so they hold on a loaded 2-core machine.
  */
 import {
-  ALL_SCRIPTS,
   type Lock,
   LockAcquireError,
   LockError,
@@ -16,10 +15,10 @@ import {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
-  lockKey,
-  type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
+import { ALL_SCRIPTS, lockKey } from '@lock/core/internal';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RedisCluster, startRedisCluster } from './redis-cluster.js';
 import { provisionRedis, type RedisInstance } from './redis-server.js';

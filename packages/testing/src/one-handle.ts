@@ -13,9 +13,9 @@ import {
   Locker,
   type LockerOptions,
   type LockOptions,
-  type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AdapterUnderTest,
