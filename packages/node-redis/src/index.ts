@@ -203,13 +203,9 @@ function describeClient(client: NodeRedisLikeClient | NodeRedisLikeCluster): str
   if (typeof socket?.host === 'string' || typeof socket?.port === 'number') {
     return `${String(socket?.host ?? 'localhost')}:${String(socket?.port ?? 6379)}`;
   }
-  if (typeof options?.url === 'string') {
-    try {
-      const url = new URL(options.url);
-      return `${url.hostname}:${url.port || '6379'}`;
-    } catch {
-      // fall through
-    }
+  if (typeof options?.url === 'string' && URL.canParse(options.url)) {
+    const url = new URL(options.url);
+    return `${url.hostname}:${url.port || '6379'}`;
   }
   // A plain client given no address connects to node-redis's default.
   if (typeof options === 'object' && options !== null && !isCluster(client)) return 'localhost:6379';

@@ -1,7 +1,5 @@
 /**
- * Release notifications: the optional second capability a runner may offer beside `run`, so that a
- * waiter wakes the moment a lock is released instead of sleeping until its next retry.
- *
+ * The {@link ReleaseNotifier} behind every runner `defineRunner` builds.
  * {@link createReleaseNotifier} holds all of the bookkeeping (one subscriber connection opened on
  * first use and closed when idle, one Redis subscription per channel however many waiters share
  * it), so that an adapter only says how to open a subscriber connection on its client.
