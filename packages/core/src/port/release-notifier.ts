@@ -14,8 +14,8 @@ export interface SubscriberConnection {
   /** UNSUBSCRIBE. */
   unsubscribe(channel: string): Promise<unknown>;
   /**
-   * Closes the connection gracefully (QUIT). The notifier gives it
-   * {@link SUBSCRIBER_CLOSE_TIMEOUT} ms, then calls {@link SubscriberConnection.destroy}.
+   * Closes the connection gracefully (QUIT). The notifier gives it 1 s
+   * (`SUBSCRIBER_CLOSE_TIMEOUT`), then calls {@link SubscriberConnection.destroy}.
    */
   close(): Promise<unknown>;
   /**
