@@ -4,8 +4,8 @@
  */
 
 import type { HoldProtocol } from './deployments/protocol.js';
-import { hasDescription, RedlockProtocol, RedlockServers } from './deployments/redlock.js';
-import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './deployments/replicas.js';
+import { RedlockProtocol, RedlockServers } from './deployments/redlock.js';
+import { ReplicatedProtocol } from './deployments/replicas.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { CallChainLocks } from './handle/call-chain-locks.js';
 import { withDeadline } from './handle/deadline.js';
@@ -23,6 +23,7 @@ import {
   resolveLockerOptions,
   resolveLockOptions,
 } from './options.js';
+import { hasDescription, hasReplicaWaiter, type ReplicaWaiter } from './port/capabilities.js';
 import type { ScriptRunner } from './port/runner.js';
 import { inspectLock, type LockInspection, mutexProtocol } from './primitives/mutex.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './primitives/read-write-lock.js';

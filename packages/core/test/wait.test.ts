@@ -3,7 +3,7 @@ import { monotonicNow } from '../src/clock.js';
 import { LockAcquireError, LockRedisError, RedisCallTimeout } from '../src/errors.js';
 import { type WaitParams, WaitStop, waitForLock } from '../src/handle/wait.js';
 import { type LockOptions, resolveLockOptions, WAIT_TIMEOUT_MARGIN } from '../src/options.js';
-import type { Unsubscribe } from '../src/port/release-notifier.js';
+import type { Unsubscribe } from '../src/port/capabilities.js';
 import { deferred, flush, track, useFakeClock } from './fake-clock.js';
 
 // The retry loop over scripted attempts, on a fake clock: how many attempts, when, what ends the

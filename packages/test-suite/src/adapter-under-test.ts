@@ -2,7 +2,8 @@
  * What a runner author hands the suite: how to connect a client of their Redis library and wrap
  * it with their adapter.
  */
-import type { ReleaseNotifier, ScriptRunner } from '@lock/core';
+import type { ScriptRunner } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
 
 /** An adapter's runner: the port, release notifications, and `close()` for what it opened. */
 export interface AdapterRunner extends ScriptRunner, ReleaseNotifier {

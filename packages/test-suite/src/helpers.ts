@@ -2,7 +2,8 @@
  * Helpers the suite's modules share, exported for runner authors who write tests of their own
  * next to the suite.
  */
-import type { ReleaseNotifier, ScriptRunner } from '@lock/core';
+import type { ScriptRunner } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
 import type { AdapterRunner, ConnectedClient } from './adapter-under-test.js';
 
 /** A runner that records every script it runs, to prove what was (or was not) sent. */

@@ -6,14 +6,7 @@
  *
  * @packageDocumentation
  */
-import {
-  createReleaseNotifier,
-  createScriptRunner,
-  type DescribedRunner,
-  type ReleaseNotifier,
-  type ReplicaWaiter,
-  type ScriptRunner,
-} from '@lock/core';
+import { type DefinedRunner, defineRunner, type OpeningSubscriber } from '@lock/core/adapter';
 
 /** The route GLIDE's cluster client takes: the primary that owns `key`'s hash slot. */
 export interface GlideKeyRoute {
@@ -57,15 +50,7 @@ export interface GlideRunnerOptions {
 }
 
 /** A runner over a GLIDE client; `close()` closes only what the adapter opened. */
-export interface GlideRunner
-  extends ScriptRunner,
-    ReleaseNotifier,
-    DescribedRunner,
-    Partial<ReplicaWaiter>,
-    AsyncDisposable {
-  /** Closes the adapter's subscriber client now, if one is open. The user's client stays open. */
-  close(): Promise<void>;
-}
+export type GlideRunner = DefinedRunner;
 
 /** How long the subscriber waits for Redis to confirm an (UN)SUBSCRIBE, in ms. */
 const SUBSCRIBE_TIMEOUT = 2_000;
@@ -137,81 +122,59 @@ export function createGlideRunner(client: GlideLikeClient, options: GlideRunnerO
   }
   const send = sender(client);
   const cluster = client.ssubscribe !== undefined;
-  unknownServers += 1;
-  const unknownServer = `valkey-glide client #${unknownServers}`;
-  const runner = createScriptRunner({
-    evalsha: (sha1, keys, args) => send(['EVALSHA', sha1, String(keys.length), ...keys, ...args], keys[0]),
-    eval: (source, keys, args) => send(['EVAL', source, String(keys.length), ...keys, ...args], keys[0]),
-  });
-
-  const notifier = createReleaseNotifier(async (onMessage, signal) => {
-    const open = options.subscriber;
-    if (open === undefined) throw new Error('no subscriber client for this runner; waiters poll');
-    signal.throwIfAborted();
-    const connection = await openUnlessAborted(open, signal);
-    if (typeof connection.subscribe !== 'function') {
-      connection.close();
-      // A GLIDE before 2.3 has no dynamic SUBSCRIBE: its waiters poll.
-      throw new Error('this GLIDE client has no subscribe(); waiters poll');
-    }
-    void (async () => {
-      // Ends with the rejection GLIDE gives every pending read once the client is closed.
-      for (;;) onMessage(String((await connection.getPubSubMessage()).channel));
-    })().catch(() => {});
-    return {
-      subscribe: async (channel) => {
-        await connection.subscribe([channel], SUBSCRIBE_TIMEOUT);
-      },
-      unsubscribe: async (channel) => {
-        await connection.unsubscribe([channel], SUBSCRIBE_TIMEOUT);
-      },
-      close: async () => {
-        // GLIDE's close() alone leaves the server connection open for seconds; QUIT ends it now.
-        await connection.customCommand(['QUIT']).finally(() => connection.close());
-      },
-      destroy: () => connection.close(),
-    };
-  });
-  const close = () => notifier.close();
-  return {
-    run: runner.run,
-    subscribe: notifier.subscribe,
-    describe: () => describeClient(client, cluster) ?? unknownServer,
+  const open = options.subscriber;
+  return defineRunner({
+    clientName: 'valkey-glide',
+    evalFunctions: {
+      evalsha: (sha1, keys, args) => send(['EVALSHA', sha1, String(keys.length), ...keys, ...args], keys[0]),
+      eval: (source, keys, args) => send(['EVAL', source, String(keys.length), ...keys, ...args], keys[0]),
+    },
+    openSubscriber: open && ((onMessage) => subscriber(open(), onMessage)),
+    describe: () => describeClient(client, cluster),
     // WAIT on a standalone client reaches the primary that took the lock; on a cluster it would not.
-    ...(cluster
-      ? {}
-      : {
-          waitForReplicas: async (count: number, timeoutMs: number) =>
-            Number(await send(['WAIT', String(count), String(timeoutMs)])),
-        }),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+    waitForReplicas: cluster
+      ? undefined
+      : async (count, timeoutMs) => Number(await send(['WAIT', String(count), String(timeoutMs)])),
+  });
 }
 
 /**
- * Resolves with the client `open` makes, or rejects as soon as `signal` aborts (GLIDE cannot stop
- * a client mid-connect, so one that connects after that is closed at once).
+ * The subscriber client `opening` resolves with, as the runner drives it. GLIDE cannot stop a
+ * client mid-connect: `destroy()` before it has connected closes it as soon as it has (the runner
+ * calls `destroy()` again once `ready` settles late, which closes it then).
  */
-function openUnlessAborted(
-  open: () => Promise<GlideLikeSubscriber>,
-  signal: AbortSignal,
-): Promise<GlideLikeSubscriber> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    open().then(
-      (client) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) client.close();
-        else resolve(client);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
+function subscriber(
+  opening: Promise<GlideLikeSubscriber>,
+  onMessage: (channel: string) => void,
+): OpeningSubscriber {
+  let connection: GlideLikeSubscriber | undefined;
+  const ready = opening.then((client) => {
+    if (typeof client.subscribe !== 'function') {
+      client.close();
+      // A GLIDE before 2.3 has no dynamic SUBSCRIBE: its waiters poll.
+      throw new Error('this GLIDE client has no subscribe(); waiters poll');
+    }
+    connection = client;
+    void (async () => {
+      // Ends with the rejection GLIDE gives every pending read once the client is closed.
+      for (;;) onMessage(String((await client.getPubSubMessage()).channel));
+    })().catch(() => {});
   });
+  const opened = async () => {
+    await ready;
+    return connection as GlideLikeSubscriber;
+  };
+  return {
+    ready,
+    subscribe: async (channel) => (await opened()).subscribe([channel], SUBSCRIBE_TIMEOUT),
+    unsubscribe: async (channel) => (await opened()).unsubscribe([channel], SUBSCRIBE_TIMEOUT),
+    close: async () => {
+      const client = await opened();
+      // GLIDE's close() alone leaves the server connection open for seconds; QUIT ends it now.
+      await client.customCommand(['QUIT']).finally(() => client.close());
+    },
+    destroy: () => connection?.close(),
+  };
 }
 
 /**
@@ -224,6 +187,3 @@ function describeClient(client: GlideLikeClient, cluster: boolean): string | und
   if (cluster || typeof address?.host !== 'string') return undefined;
   return `${address.host}:${String(address.port ?? 6379)}`;
 }
-
-/** How many runners were made over a client whose server could not be described. */
-let unknownServers = 0;

@@ -1,5 +1,6 @@
 /** Redis Cluster only: every key of a lock in one slot, and notifications across nodes. */
-import { ALL_SCRIPTS, LockOptionError, lockKey, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
+import { LockOptionError, type ScriptRunner } from '@lock/core';
+import { ALL_SCRIPTS, lockKey, type ReleaseNotifier } from '@lock/core/adapter';
 import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
 import { recordingRunner, uniqueName, waitFor } from '../helpers.js';

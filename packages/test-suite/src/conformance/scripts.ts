@@ -1,5 +1,5 @@
 /** Scripts: their SHA-1s, the recovery from SCRIPT FLUSH, and one round trip per call. */
-import { ALL_SCRIPTS } from '@lock/core';
+import { ALL_SCRIPTS } from '@lock/core/adapter';
 import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
 import { uniqueName } from '../helpers.js';

@@ -2,7 +2,8 @@
  * One handle, concurrent calls: `release()` during the handle's own `acquire()` cancels it, and
  * `retryCount`/`waitTimeout: 0` bound the attempts exactly.
  */
-import { LockAcquireError, type ReleaseNotifier, type ScriptRunner } from '@lock/core';
+import { LockAcquireError, type ScriptRunner } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
 import { describe, expect, it } from 'vitest';
 import { elapse, recordingNotifyingRunner, uniqueName } from '../helpers.js';
 import { deferred, describeOutcome, type OneHandleContext, settledWithin } from './support.js';
