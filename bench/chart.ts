@@ -1,5 +1,5 @@
 /**
- * The SVG chart the README embeds: one panel per scenario, one bar per library (median of the
+ * The SVG chart docs/performance.md embeds: one panel per scenario, one bar per library (median of the
  * rounds), scaled within the panel. Hand-written SVG, small and diff-friendly.
  */
 import type { CellIndex } from './aggregate.js';

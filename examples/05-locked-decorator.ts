@@ -1,7 +1,8 @@
 /**
  * Method decorator (the seed's `@distributed_lock_decorator()`): `@locker.locked()` on a method
  * makes every call run under a lock named after the method; `this` and arguments pass through.
- * These are standard (TC39) decorators: no `experimentalDecorators`; tsx/esbuild lowers them.
+ * Standard (TC39) decorators here, lowered by tsx/esbuild; the same decorator works in projects
+ * with `"experimentalDecorators": true` (NestJS, TypeORM).
  * `onLocked: 'skip'` makes a call that finds the lock held resolve `undefined` without running.
  *
  * A decorator is evaluated when its class is defined, so it needs the Locker by then: apps keep

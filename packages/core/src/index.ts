@@ -1,12 +1,12 @@
 /**
  * `@lock/core`: distributed locks on Redis, written against a one-method {@link ScriptRunner} so
- * that any Redis client can drive it. Adapters: `@lock/ioredis`, `@lock/node-redis`.
+ * that any Redis client can drive it. Adapters: `@lock/ioredis`, `@lock/node-redis`; to write
+ * one for another client, see `@lock/core/adapter`.
  *
  * @packageDocumentation
  */
 
-export type { DescribedRunner } from './deployments/redlock.js';
-export type { ReplicaAcknowledgement, ReplicaWaiter } from './deployments/replicas.js';
+export type { ReplicaAcknowledgement } from './deployments/replicas.js';
 export {
   LockAcquireError,
   LockError,
@@ -21,7 +21,6 @@ export {
 } from './errors.js';
 export type { LockHooks } from './handle/hooks.js';
 export { type AcquireCallOptions, type ExtendOptions, Lock, type LockState } from './handle/lock.js';
-export { lockKey } from './keys.js';
 export {
   type AcquireOptions,
   type LockedName,
@@ -30,33 +29,8 @@ export {
   Locker,
   type LockReport,
 } from './locker.js';
-export {
-  type BackoffStrategy,
-  DEFAULTS,
-  type LockerOptions,
-  type LockOptions,
-  MIN_TTL,
-  type ResolvedLockOptions,
-  WAIT_TIMEOUT_MARGIN,
-} from './options.js';
-export {
-  createReleaseNotifier,
-  type ManagedReleaseNotifier,
-  type OpenSubscriberConnection,
-  type ReleaseNotifier,
-  type ReleaseNotifierOptions,
-  SUBSCRIBER_CLOSE_TIMEOUT,
-  type SubscriberConnection,
-  type Unsubscribe,
-} from './port/release-notifier.js';
-export {
-  createScriptRunner,
-  type EvalFunctions,
-  isNoScriptError,
-  type LuaScript,
-  type ScriptArg,
-  type ScriptRunner,
-} from './port/runner.js';
+export type { BackoffStrategy, LockerOptions, LockOptions, ResolvedLockOptions } from './options.js';
+export type { ScriptRunner } from './port/runner.js';
 export { MAX_LOCK_SET_SIZE, MultiLock } from './primitives/multi-mutex.js';
 export type { LockInspection } from './primitives/mutex.js';
 export {
@@ -76,4 +50,3 @@ export {
   type SemaphoreOptions,
   type SemaphoreReport,
 } from './primitives/semaphore.js';
-export { ALL_SCRIPTS } from './scripts/index.js';

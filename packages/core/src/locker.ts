@@ -4,11 +4,12 @@
  */
 
 import type { HoldProtocol } from './deployments/protocol.js';
-import { hasDescription, RedlockProtocol, RedlockServers } from './deployments/redlock.js';
-import { hasReplicaWaiter, ReplicatedProtocol, type ReplicaWaiter } from './deployments/replicas.js';
+import { RedlockProtocol, RedlockServers } from './deployments/redlock.js';
+import { ReplicatedProtocol } from './deployments/replicas.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { CallChainLocks } from './handle/call-chain-locks.js';
 import { withDeadline } from './handle/deadline.js';
+import { type LockedWrapper, lockedWrapper } from './handle/decorators.js';
 import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './handle/holding.js';
 import type { LockHooks } from './handle/hooks.js';
 import { Lock } from './handle/lock.js';
@@ -23,6 +24,7 @@ import {
   resolveLockOptions,
   stripUndefined,
 } from './options.js';
+import { hasDescription, hasReplicaWaiter, type ReplicaWaiter } from './port/capabilities.js';
 import type { ScriptRunner } from './port/runner.js';
 import {
   checkLockSetOptions,
@@ -34,6 +36,8 @@ import {
 import { inspectLock, type LockInspection, mutexProtocol } from './primitives/mutex.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './primitives/read-write-lock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
+
+export type { LockedWrapper } from './handle/decorators.js';
 
 /** Options of {@link Locker.acquire}, {@link Locker.tryAcquire} and {@link Locker.withLock}. */
 export interface AcquireOptions extends LockOptions {
@@ -65,18 +69,6 @@ export interface LockReport extends LockInspection {
  * (`never[]` accepts a function of any parameters; it is called with the wrapped function's.)
  */
 export type LockedName = string | ((...args: never[]) => string);
-
-/**
- * Wraps a function so that each call runs under the lock; also usable as a TypeScript (stage 3)
- * method decorator. With `onLocked: 'skip'` the wrapped function may resolve `undefined`.
- */
-export type LockedWrapper<MayResolveUndefined extends boolean> = <This, Args extends unknown[], Result>(
-  fn: (this: This, ...args: Args) => Result,
-  context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
-) => (
-  this: This,
-  ...args: Args
-) => Promise<Awaited<Result> | (MayResolveUndefined extends true ? undefined : never)>;
 
 /**
  * Hands out distributed locks over one {@link ScriptRunner}, or, given an array of runners on
@@ -433,7 +425,8 @@ export class Locker {
 
   /**
    * Wraps a function so that every call runs under a lock, like {@link Locker.withLock}. Works as
-   * a plain wrapper and as a TypeScript method decorator.
+   * a plain wrapper and as a TypeScript method decorator, with standard decorators and with
+   * `"experimentalDecorators": true` alike (see {@link LockedWrapper}).
    *
    * The lock name defaults to the function's (or method's) name; pass a string to fix it, or a
    * function of the call's arguments to lock per call (`(sku: string) => \`inventory:${sku}\``).
@@ -444,15 +437,19 @@ export class Locker {
    * const runReport = locker.locked('daily-report', { onLocked: 'skip' })(generateReport);
    * const reserve = locker.locked((sku: string) => `inventory:${sku}`)(reserveStock);
    *
+   * // Standard decorators, or legacy ones ("experimentalDecorators": true, as in NestJS):
    * class Jobs {
    *   @locker.locked()
-   *   async rebuildIndex() { ... }
+   *   async rebuildIndex(): Promise<void> { ... }
+   *   @locker.locked('nightly', { onLocked: 'skip' })
+   *   async nightly(): Promise<string | undefined> { ... }
    * }
    * ```
    * @throws {LockOptionError} at wrap time for an invalid name or option, an option this Locker
    *   cannot honour (the same checks as `createLock`: on a Redlock Locker `fair`, `fencing` and
    *   `replicas`; `replicas` on a runner that cannot wait for them), or an anonymous function
-   *   without a name; a per-call name that is invalid rejects that call.
+   *   without a name, or a decorator on anything but a method; a per-call name that is invalid
+   *   rejects that call.
    */
   locked(options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
   locked(name: LockedName | undefined, options: LockedOptions & { onLocked: 'skip' }): LockedWrapper<true>;
@@ -471,29 +468,23 @@ export class Locker {
     this.#replicaWaiter(this.#resolve(lockOptions));
     const locker = this;
 
-    return <This, Args extends unknown[], Result>(
-      fn: (this: This, ...args: Args) => Result,
-      context?: ClassMethodDecoratorContext<This, (this: This, ...args: Args) => Result>,
-    ) => {
-      if (typeof fn !== 'function') throw new LockOptionError('fn', 'locked() wraps a function.');
-      const fixedName =
-        typeof name === 'string' ? name : context === undefined ? fn.name : String(context.name);
+    return lockedWrapper((fn, defaultName) => {
+      const fixedName = typeof name === 'string' ? name : defaultName;
       if (typeof name !== 'function' && !fixedName) {
         throw new LockOptionError(
           'name',
           'cannot name the lock after an anonymous function; pass a name to locked().',
         );
       }
-      const nameFor =
-        typeof name === 'function' ? (name as unknown as (...args: Args) => string) : () => fixedName;
-      return async function lockedFunction(this: This, ...args: Args): Promise<Awaited<Result> | undefined> {
+      const nameFor = typeof name === 'function' ? (name as (...args: unknown[]) => string) : () => fixedName;
+      return async function lockedFunction(this: unknown, ...args: unknown[]): Promise<unknown> {
         const lockName = nameFor(...args);
         const outcome = await locker.#runLocked(lockName, () => fn.apply(this, args), lockOptions);
         if (outcome.acquired) return outcome.value;
         if (onLocked === 'skip') return undefined;
         throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName, ...outcome });
       };
-    };
+    });
   }
 
   /** Primitives other than the mutex need one server: their holders are counted in one place. */

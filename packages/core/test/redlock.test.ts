@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { majorityView, quorumOf, RedlockServers } from '../src/deployments/redlock.js';
 import { LockOptionError, LockRedisError, RedisCallTimeout } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
-import type { ReleaseNotifier } from '../src/port/release-notifier.js';
+import type { ReleaseNotifier } from '../src/port/capabilities.js';
 import type { ScriptArg, ScriptRunner } from '../src/port/runner.js';
 
 // Pure decision rules of Redlock, on scripted runners. Behaviour against real servers (and both

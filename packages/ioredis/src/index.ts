@@ -7,13 +7,11 @@
  * @packageDocumentation
  */
 import {
-  createReleaseNotifier,
-  createScriptRunner,
-  type DescribedRunner,
-  type ReleaseNotifier,
-  type ReplicaWaiter,
-  type ScriptRunner,
-} from '@lock/core';
+  type DefinedRunner,
+  defineRunner,
+  type OpeningSubscriber,
+  type RunnerOptions,
+} from '@lock/core/adapter';
 
 /** The subscriber connection made with `client.duplicate()`. */
 export interface IoredisLikeSubscriber {
@@ -50,29 +48,10 @@ export interface IoredisLikeClient {
 }
 
 /** Options of {@link createIoredisRunner}. */
-export interface IoredisRunnerOptions {
-  /**
-   * Wake waiters the moment a lock is released, through one subscriber connection made with
-   * `client.duplicate()` when a lock is first waited for, and closed again after 1 s without
-   * waiters (so it never keeps a finished process alive). Off: waiters poll.
-   * @default true
-   */
-  notifications?: boolean;
-}
+export type IoredisRunnerOptions = RunnerOptions;
 
 /** A runner over an ioredis client; `close()` closes only what the adapter opened. */
-export interface IoredisRunner
-  extends ScriptRunner,
-    ReleaseNotifier,
-    DescribedRunner,
-    Partial<ReplicaWaiter>,
-    AsyncDisposable {
-  /**
-   * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
-   * when idle). Waiters then poll. The user's client stays open.
-   */
-  close(): Promise<void>;
-}
+export type IoredisRunner = DefinedRunner;
 
 /**
  * A `ScriptRunner` over an ioredis client: EVALSHA first, and EVAL (which also caches the script)
@@ -99,110 +78,71 @@ export function createIoredisRunner(
   if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
     throw new TypeError('createIoredisRunner(client) needs an ioredis Redis or Cluster client.');
   }
-  // Redlock takes equal descriptions for one server: a client whose server is unknown (a Cluster)
-  // gets a description of its own.
-  unknownServers += 1;
-  const unknownServer = `ioredis client #${unknownServers}`;
-  const runner = createScriptRunner({
-    evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
-    eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
+  const { duplicate, wait } = client;
+  const address = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
+  return defineRunner({
+    notifications: options.notifications,
+    clientName: 'ioredis',
+    evalFunctions: {
+      evalsha: (sha1, keys, args) => client.evalsha(sha1, keys.length, ...keys, ...args),
+      eval: (source, keys, args) => client.eval(source, keys.length, ...keys, ...args),
+    },
+    openSubscriber: duplicate && ((onMessage) => subscriber(duplicate.call(client), onMessage)),
+    // `host:port` or the socket path, never credentials; a Cluster's options do not tell.
+    describe: () => {
+      if (typeof address?.path === 'string' && address.path !== '') return address.path;
+      if (typeof address?.host === 'string') return `${address.host}:${String(address.port ?? 6379)}`;
+      return undefined;
+    },
+    // WAIT on the client's one connection covers the lock just written; on a Cluster it would go
+    // to an arbitrary node.
+    waitForReplicas:
+      typeof wait !== 'function' || client.isCluster === true
+        ? undefined
+        : (count, timeoutMs) => wait.call(client, count, timeoutMs),
   });
+}
 
-  const notifier = createReleaseNotifier(async (onMessage, signal) => {
-    if (options.notifications === false || typeof client.duplicate !== 'function') {
-      throw new Error('release notifications are off for this runner; waiters poll');
-    }
-    signal.throwIfAborted();
-    const connection = client.duplicate();
-    // Our own connection: its errors must not surface as unhandled 'error' events in the app;
-    // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
-    connection.on('error', () => {});
-    connection.on('message', (channel) => onMessage(channel));
-    const destroy = () => {
-      // After QUIT ('end') there is nothing left to stop, and disconnecting again would only leave
-      // a timer behind that keeps the process alive for ioredis's disconnectTimeout.
-      if (connection.status !== 'end') connection.disconnect?.();
-    };
-    // Opened once ready: with enableOfflineQueue: false, a SUBSCRIBE sent before would be refused.
-    // While it cannot connect (e.g. the server is at maxclients), ioredis keeps retrying until the
-    // notifier gives up on it (it closes or goes idle) and aborts.
-    await whenReady(connection, signal, destroy);
-    return {
-      subscribe: async (channel) => {
-        await connection.subscribe(channel);
-      },
-      unsubscribe: async (channel) => {
-        await connection.unsubscribe(channel);
-      },
-      close: async () => {
-        // QUIT on a connection that is not ready is queued until it reconnects (or refused at once
-        // with enableOfflineQueue: false) and leaves ioredis reconnecting: disconnect instead.
-        if (connection.disconnect !== undefined && connection.status !== 'ready') destroy();
-        else await connection.quit();
-      },
-      destroy,
-    };
-  });
-  const close = () => notifier.close();
+function subscriber(
+  connection: IoredisLikeSubscriber,
+  onMessage: (channel: string) => void,
+): OpeningSubscriber {
+  // Our own connection: its errors must not surface as unhandled 'error' events in the app;
+  // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
+  connection.on('error', () => {});
+  connection.on('message', (channel) => onMessage(channel));
+  // After QUIT ('end') there is nothing left to stop, and disconnecting again would only leave a
+  // timer behind that keeps the process alive for ioredis's disconnectTimeout.
+  const destroy = () => {
+    if (connection.status !== 'end') connection.disconnect?.();
+  };
   return {
-    run: runner.run,
-    subscribe: notifier.subscribe,
-    describe: () => describeClient(client) ?? unknownServer,
-    ...replicaWaiter(client),
-    close,
-    [Symbol.asyncDispose]: close,
+    ready: whenReady(connection),
+    subscribe: (channel) => connection.subscribe(channel),
+    unsubscribe: (channel) => connection.unsubscribe(channel),
+    // QUIT on a connection that is not ready is queued until it reconnects (or refused at once
+    // with enableOfflineQueue: false) and leaves ioredis reconnecting: disconnect instead.
+    close: async () =>
+      connection.disconnect !== undefined && connection.status !== 'ready' ? destroy() : connection.quit(),
+    destroy,
   };
 }
 
 /**
- * Resolves once `connection` is ready (at once for a client that reports no status); once
- * `signal` aborts, calls `destroy` and rejects.
+ * Resolves once `connection` is ready; `undefined` when it already is (or reports no status).
+ * Subscribed before, with enableOfflineQueue: false, a SUBSCRIBE would be refused. While it cannot
+ * connect (e.g. the server is at maxclients), ioredis keeps retrying until the runner gives up.
  */
-function whenReady(
-  connection: IoredisLikeSubscriber,
-  signal: AbortSignal,
-  destroy: () => void,
-): Promise<void> {
-  if (connection.status === undefined || connection.status === 'ready') return Promise.resolve();
-  return new Promise<void>((resolve, reject) => {
+function whenReady(connection: IoredisLikeSubscriber): Promise<void> | undefined {
+  if (connection.status === undefined || connection.status === 'ready') return undefined;
+  const ready = new Promise<void>((resolve) => {
     const onReady = () => {
       connection.removeListener?.('ready', onReady);
-      signal.removeEventListener('abort', onAbort);
       resolve();
     };
-    const onAbort = () => {
-      connection.removeListener?.('ready', onReady);
-      destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
     connection.on('ready', onReady);
-    // lazyConnect: connect() rejects when the first connection fails, but ioredis keeps retrying.
-    if (connection.status === 'wait') connection.connect?.().catch(() => {});
   });
-}
-
-/**
- * `host:port` (or the socket path) of the client's server, for Redlock errors that name the
- * server that failed and for Redlock's refusal of one server given twice; `undefined` when the
- * options do not tell (a Cluster). Never includes credentials.
- */
-function describeClient(client: IoredisLikeClient): string | undefined {
-  const options = (client as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
-  if (typeof options?.path === 'string' && options.path !== '') return options.path;
-  if (typeof options?.host === 'string') return `${options.host}:${String(options.port ?? 6379)}`;
-  return undefined;
-}
-
-/** How many runners were made over a client whose server could not be described. */
-let unknownServers = 0;
-
-/**
- * `waitForReplicas` (WAIT on the client's one connection, so it covers the lock just written),
- * for a plain client only: on a `Cluster` WAIT would go to an arbitrary node.
- */
-function replicaWaiter(client: IoredisLikeClient): Partial<ReplicaWaiter> {
-  const wait = client.wait;
-  if (typeof wait !== 'function' || client.isCluster === true) return {};
-  return { waitForReplicas: (count, timeoutMs) => wait.call(client, count, timeoutMs) };
+  // lazyConnect: connect() rejects when the first connection fails, but ioredis keeps retrying.
+  if (connection.status === 'wait') connection.connect?.().catch(() => {});
+  return ready;
 }

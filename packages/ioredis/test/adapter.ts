@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { AdapterUnderTest, ConnectedClient, SubscriberAdapterUnderTest } from '@lock/testing';
+import type { AdapterUnderTest, ConnectedClient, SubscriberAdapterUnderTest } from '@lock/test-suite';
 import { createIoredisRunner, type IoredisLikeClient } from '../src/index.js';
 
 /** The parts of an ioredis client the suite uses besides the adapter's two methods. */

@@ -1,4 +1,4 @@
-import { runConformanceSuite, runSubscriberSuite } from '@lock/testing';
+import { runConformanceSuite, runSubscriberSuite } from '@lock/test-suite';
 import { Redis } from 'ioredis';
 import { ioredisAdapter, ioredisSubscriberAdapter } from './adapter.js';
 

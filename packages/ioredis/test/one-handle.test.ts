@@ -1,4 +1,4 @@
-import { runOneHandleSuite } from '@lock/testing';
+import { runOneHandleSuite } from '@lock/test-suite';
 import { Redis } from 'ioredis';
 import { ioredisAdapter } from './adapter.js';
 

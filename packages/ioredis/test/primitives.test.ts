@@ -1,4 +1,4 @@
-import { runPrimitivesSuite } from '@lock/testing';
+import { runPrimitivesSuite } from '@lock/test-suite';
 import { Redis } from 'ioredis';
 import { ioredisAdapter } from './adapter.js';
 

@@ -7,14 +7,12 @@
  * @packageDocumentation
  */
 import {
-  createReleaseNotifier,
-  createScriptRunner,
-  type DescribedRunner,
+  type DefinedRunner,
+  defineRunner,
   type EvalFunctions,
-  type ReleaseNotifier,
-  type ReplicaWaiter,
-  type ScriptRunner,
-} from '@lock/core';
+  type OpeningSubscriber,
+  type RunnerOptions,
+} from '@lock/core/adapter';
 
 /** The arguments node-redis takes for EVAL and EVALSHA. */
 export interface NodeRedisEvalOptions {
@@ -74,29 +72,10 @@ export interface NodeRedisLikeCluster {
 }
 
 /** Options of {@link createNodeRedisRunner}. */
-export interface NodeRedisRunnerOptions {
-  /**
-   * Wake waiters the moment a lock is released, through one subscriber connection made with
-   * `client.duplicate()` when a lock is first waited for, and closed again after 1 s without
-   * waiters (so it never keeps a finished process alive). Off: waiters poll.
-   * @default true
-   */
-  notifications?: boolean;
-}
+export type NodeRedisRunnerOptions = RunnerOptions;
 
 /** A runner over a node-redis client; `close()` closes only what the adapter opened. */
-export interface NodeRedisRunner
-  extends ScriptRunner,
-    ReleaseNotifier,
-    DescribedRunner,
-    Partial<ReplicaWaiter>,
-    AsyncDisposable {
-  /**
-   * Closes the adapter's own subscriber connection now, if one is open (it also closes by itself
-   * when idle). Waiters then poll. The user's client stays open.
-   */
-  close(): Promise<void>;
-}
+export type NodeRedisRunner = DefinedRunner;
 
 /**
  * A `ScriptRunner` over a node-redis client or cluster: EVALSHA first, and EVAL (which also
@@ -122,86 +101,64 @@ export function createNodeRedisRunner(
   client: NodeRedisLikeClient | NodeRedisLikeCluster,
   options: NodeRedisRunnerOptions = {},
 ): NodeRedisRunner {
-  const runner = createScriptRunner(evalFunctions(client));
-  // Redlock takes equal descriptions for one server: a client whose server is unknown (a cluster)
-  // gets a description of its own.
-  unknownServers += 1;
-  const unknownServer = `node-redis client #${unknownServers}`;
-  const notifier = createReleaseNotifier(async (onMessage, signal) => {
-    const connection = options.notifications === false ? undefined : duplicateOf(client);
-    if (connection === undefined)
-      throw new Error('release notifications are off for this runner; waiters poll');
-    signal.throwIfAborted();
-    // Our own connection: an 'error' event without a listener would crash the app; node-redis
-    // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
-    connection.on('error', () => {});
-    const destroy = async () => {
-      try {
-        if (connection.destroy !== undefined) connection.destroy();
-        else if (connection.disconnect !== undefined) await connection.disconnect();
-        else await (connection.close?.() ?? connection.quit?.());
-      } catch {
-        // Already closed (node-redis 4 and 5 throw ClientClosedError then): nothing left to stop.
-      }
-    };
-    // connect() keeps retrying for as long as the server refuses the connection (e.g. at
-    // maxclients): the notifier aborts it when it closes or goes idle, and then it must stop.
-    await untilAborted(connection.connect(), signal, destroy);
-    return {
-      subscribe: async (channel) => {
-        await connection.subscribe(channel, (_message, from) => onMessage(from));
-      },
-      unsubscribe: async (channel) => {
-        await connection.unsubscribe(channel);
-      },
-      // Never QUIT or close(): they wait for the server (forever while it reconnects), and only
-      // node-redis 6 can still destroy a connection once they started (4 and 5 then throw
-      // ClientClosedError, after failing the QUIT whose reply later crashes the client). Nothing
-      // on a subscriber connection is worth waiting for: the server drops its subscriptions.
-      close: destroy,
-      destroy,
-    };
+  const calls = evalFunctions(client);
+  const duplicate = duplicateOf(client);
+  const wait = isCluster(client) ? undefined : client.wait;
+  return defineRunner({
+    notifications: options.notifications,
+    clientName: 'node-redis',
+    evalFunctions: calls,
+    openSubscriber: duplicate && ((onMessage) => subscriber(duplicate(), onMessage)),
+    describe: () => describeClient(client),
+    // WAIT on the client's connection covers the lock just written; on a cluster it would not
+    // reach the lock's primary over the connection that wrote it (node-redis 6 even sends it to
+    // every shard).
+    waitForReplicas:
+      typeof wait === 'function' ? (count, timeoutMs) => wait.call(client, count, timeoutMs) : undefined,
   });
-  const close = () => notifier.close();
-  return {
-    run: runner.run,
-    subscribe: notifier.subscribe,
-    describe: () => describeClient(client) ?? unknownServer,
-    ...replicaWaiter(client),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
 }
 
-/**
- * Settles like `connecting`, or, once `signal` aborts, calls `destroy` and rejects at once: the
- * client's connect() may only settle after its next reconnect delay, if at all.
- */
-function untilAborted<T>(
-  connecting: Promise<T>,
-  signal: AbortSignal,
-  destroy: () => Promise<void>,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      void destroy();
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    connecting.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        // node-redis 4 and 5 resolve connect() after a destroy() too; a socket that was already
-        // connecting may even have opened: destroy once more, and the rejection above stands.
-        if (signal.aborted) void destroy();
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+/** Makes the subscriber connection: `duplicate()`, on a cluster with one connection, not one per primary. */
+function duplicateOf(
+  client: NodeRedisLikeClient | NodeRedisLikeCluster,
+): (() => NodeRedisLikeSubscriber) | undefined {
+  if (isCluster(client)) {
+    const { duplicate } = client;
+    return duplicate && (() => duplicate.call(client, { minimizeConnections: true }));
+  }
+  const { duplicate } = client;
+  return duplicate && (() => duplicate.call(client));
+}
+
+function subscriber(
+  connection: NodeRedisLikeSubscriber,
+  onMessage: (channel: string) => void,
+): OpeningSubscriber {
+  // Our own connection: an 'error' event without a listener would crash the app; node-redis
+  // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
+  connection.on('error', () => {});
+  const destroy = async () => {
+    try {
+      if (connection.destroy !== undefined) connection.destroy();
+      else if (connection.disconnect !== undefined) await connection.disconnect();
+      else await (connection.close?.() ?? connection.quit?.());
+    } catch {
+      // Already closed (node-redis 4 and 5 throw ClientClosedError then): nothing left to stop.
+    }
+  };
+  return {
+    // connect() keeps retrying for as long as the server refuses the connection (e.g. at
+    // maxclients), until the runner gives up on it and destroys it.
+    ready: connection.connect(),
+    subscribe: (channel) => connection.subscribe(channel, (_message, from) => onMessage(from)),
+    unsubscribe: (channel) => connection.unsubscribe(channel),
+    // Never QUIT or close(): they wait for the server (forever while it reconnects), and only
+    // node-redis 6 can still destroy a connection once they started (4 and 5 then throw
+    // ClientClosedError, after failing the QUIT whose reply later crashes the client). Nothing on
+    // a subscriber connection is worth waiting for: the server drops its subscriptions.
+    close: destroy,
+    destroy,
+  };
 }
 
 function isCluster(client: NodeRedisLikeClient | NodeRedisLikeCluster): client is NodeRedisLikeCluster {
@@ -211,13 +168,6 @@ function isCluster(client: NodeRedisLikeClient | NodeRedisLikeCluster): client i
     'masters' in client &&
     typeof client.sendCommand === 'function'
   );
-}
-
-/** The subscriber connection, `duplicate()` (on a cluster, with one connection); none without it. */
-function duplicateOf(
-  client: NodeRedisLikeClient | NodeRedisLikeCluster,
-): NodeRedisLikeSubscriber | undefined {
-  return isCluster(client) ? client.duplicate?.({ minimizeConnections: true }) : client.duplicate?.();
 }
 
 /** EVALSHA and EVAL in the call shape of a client or a cluster. */
@@ -253,30 +203,11 @@ function describeClient(client: NodeRedisLikeClient | NodeRedisLikeCluster): str
   if (typeof socket?.host === 'string' || typeof socket?.port === 'number') {
     return `${String(socket?.host ?? 'localhost')}:${String(socket?.port ?? 6379)}`;
   }
-  if (typeof options?.url === 'string') {
-    try {
-      const url = new URL(options.url);
-      return `${url.hostname}:${url.port || '6379'}`;
-    } catch {
-      // fall through
-    }
+  if (typeof options?.url === 'string' && URL.canParse(options.url)) {
+    const url = new URL(options.url);
+    return `${url.hostname}:${url.port || '6379'}`;
   }
   // A plain client given no address connects to node-redis's default.
   if (typeof options === 'object' && options !== null && !isCluster(client)) return 'localhost:6379';
   return undefined;
-}
-
-/** How many runners were made over a client whose server could not be described. */
-let unknownServers = 0;
-
-/**
- * `waitForReplicas` (WAIT on the client's connection, so it covers the lock just written), for a
- * plain client only: on a cluster, WAIT would not reach the lock's primary over the connection
- * that wrote it (node-redis 6 even sends it to every shard).
- */
-function replicaWaiter(client: NodeRedisLikeClient | NodeRedisLikeCluster): Partial<ReplicaWaiter> {
-  if (isCluster(client)) return {};
-  const wait = client.wait;
-  if (typeof wait !== 'function') return {};
-  return { waitForReplicas: (count, timeoutMs) => wait.call(client, count, timeoutMs) };
 }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { AdapterUnderTest, ConnectedClient, SubscriberAdapterUnderTest } from '@lock/testing';
+import type { AdapterUnderTest, ConnectedClient, SubscriberAdapterUnderTest } from '@lock/test-suite';
 import { createNodeRedisRunner, type NodeRedisLikeClient } from '../src/index.js';
 
 /** The parts of a node-redis client the suite uses besides the adapter's two methods. */

@@ -1,4 +1,4 @@
-import { runConformanceSuite } from '@lock/testing';
+import { runConformanceSuite } from '@lock/test-suite';
 import { createCluster } from 'redis4';
 import { nodeRedisClusterAdapter } from './adapter.js';
 

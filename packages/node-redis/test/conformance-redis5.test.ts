@@ -1,4 +1,4 @@
-import { runConformanceSuite, runSubscriberSuite } from '@lock/testing';
+import { runConformanceSuite, runSubscriberSuite } from '@lock/test-suite';
 import { createClient } from 'redis5';
 import { nodeRedisAdapter, nodeRedisSubscriberAdapter } from './adapter.js';
 

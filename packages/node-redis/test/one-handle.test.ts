@@ -1,4 +1,4 @@
-import { runOneHandleSuite } from '@lock/testing';
+import { runOneHandleSuite } from '@lock/test-suite';
 import { createClient } from 'redis';
 import { nodeRedisAdapter } from './adapter.js';
 

@@ -1,4 +1,4 @@
-import { runPrimitivesSuite } from '@lock/testing';
+import { runPrimitivesSuite } from '@lock/test-suite';
 import { createClient } from 'redis';
 import { nodeRedisAdapter } from './adapter.js';
 

@@ -17,7 +17,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
-  ALL_SCRIPTS,
   Lock,
   LockAcquireError,
   Locker,
@@ -25,10 +24,10 @@ import {
   type LockLostError,
   LockRedisError,
   RedisCallTimeout,
-  type ReleaseNotifier,
   type ScriptRunner,
-  WAIT_TIMEOUT_MARGIN,
 } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
+import { ALL_SCRIPTS, WAIT_TIMEOUT_MARGIN } from '@lock/core/internal';
 import { createIoredisRunner } from '@lock/ioredis';
 import { createNodeRedisRunner } from '@lock/node-redis';
 import {

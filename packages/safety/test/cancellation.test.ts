@@ -15,9 +15,9 @@ import {
   type LockerOptions,
   type LockLostError,
   LockMisuseError,
-  type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
 import {
   type ConnectedClient,
   type FaultProxy,

@@ -11,16 +11,15 @@
  * holder's lock.
  */
 import {
-  ALL_SCRIPTS,
   LockAcquireError,
   Locker,
   type LockerOptions,
   LockLostError,
   LockRedisError,
-  type LuaScript,
-  type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
+import type { LuaScript, ReleaseNotifier } from '@lock/core/adapter';
+import { ALL_SCRIPTS } from '@lock/core/internal';
 import {
   type ConnectedClient,
   type FaultProxy,

@@ -27,9 +27,9 @@ import {
   LockMisuseError,
   type LockOptions,
   LockRedisError,
-  type ReleaseNotifier,
   type ScriptRunner,
 } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
 import { type ConnectedClient, elapse, provisionRedis, type RedisInstance } from '@lock/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

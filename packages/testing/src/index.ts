@@ -1,29 +1,48 @@
 /**
- * `@lock/testing`: the shared test harness of the @lock packages. Private; consumed as TypeScript
- * source by vitest only.
+ * `@lock/testing`: the private harness of the @lock safety tests. Private; consumed as TypeScript
+ * source by vitest only. The history checker lives here; Redis provisioning, the fault proxy and
+ * the conformance suites come from the public `@lock/test-suite` and are re-exported for the
+ * safety tests' convenience.
  *
  * @packageDocumentation
  */
 
 export {
   type AdapterUnderTest,
+  addCrashedFairWaiter,
+  type BlackholeMode,
+  type ClusterNode,
   type ConnectedClient,
   elapse,
-  parseCommandStats,
-  type RecordingRunner,
-  recordingRunner,
-  runConformanceSuite,
-  waitFor,
-  whenAborted,
-} from './conformance.js';
-export {
-  type BlackholeMode,
   type FaultProxy,
   type FaultProxyOptions,
   type FaultProxyStats,
   type LatencyDirection,
+  type PrimitiveSuiteContext,
+  type ProvisionRedisOptions,
+  parseClusterNodes,
+  parseCommandStats,
+  provisionRedis,
+  type RecordingRunner,
+  type RedisCluster,
+  type RedisInstance,
+  recordingRunner,
+  runConformanceSuite,
+  runOneHandleSuite,
+  runPrimitivesSuite,
+  runSubscriberSuite,
+  type SlotRange,
+  type StartRedisClusterOptions,
+  type SubscriberAdapterUnderTest,
+  type SubscriberChildTask,
+  type SubscriberClientVariant,
+  serverTimeMs,
   startFaultProxy,
-} from './fault-proxy.js';
+  startRedisCluster,
+  type TestcontainersModules,
+  waitFor,
+  whenAborted,
+} from '@lock/test-suite';
 export {
   type CapacityReport,
   type CapacityViolation,
@@ -41,27 +60,3 @@ export {
   type Overlap,
   type RecordableLock,
 } from './history.js';
-export { runMultiResourceSuite } from './multi-resource.js';
-export { runOneHandleSuite } from './one-handle.js';
-export { addCrashedFairWaiter } from './primitives/fair-lock.js';
-export { type PrimitiveSuiteContext, runPrimitivesSuite, serverTimeMs } from './primitives.js';
-export {
-  type ClusterNode,
-  parseClusterNodes,
-  type RedisCluster,
-  type SlotRange,
-  type StartRedisClusterOptions,
-  startRedisCluster,
-} from './redis-cluster.js';
-export {
-  type ProvisionRedisOptions,
-  provisionRedis,
-  type RedisInstance,
-  type TestcontainersModules,
-} from './redis-server.js';
-export {
-  runSubscriberSuite,
-  type SubscriberAdapterUnderTest,
-  type SubscriberChildTask,
-  type SubscriberClientVariant,
-} from './subscriber.js';

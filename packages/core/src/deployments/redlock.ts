@@ -39,7 +39,12 @@ import { clockDrift, monotonicNow } from '../clock.js';
 import { LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
 import { withDeadline } from '../handle/deadline.js';
 import { fencingCounterKey, releaseChannel } from '../keys.js';
-import { hasReleaseNotifier, type ReleaseNotifier, type Unsubscribe } from '../port/release-notifier.js';
+import {
+  hasDescription,
+  hasReleaseNotifier,
+  type ReleaseNotifier,
+  type Unsubscribe,
+} from '../port/capabilities.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
 import type { LockInspection } from '../primitives/mutex.js';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from '../scripts/index.js';
@@ -76,22 +81,6 @@ export function mutexRedlockHold(key: string): RedlockHold {
     inspectKeys: keys,
     channels: [releaseChannel(key)],
   };
-}
-
-/**
- * An optional runner capability: a short description of the server it talks to (e.g.
- * `127.0.0.1:6380`, never credentials), used to say which server failed in a Redlock error, and
- * to refuse a Redlock `Locker` whose runners reach one server twice: equal descriptions mean the
- * same server, so a runner that cannot tell its server must not describe itself like another.
- * Both adapters offer it.
- */
-export interface DescribedRunner {
-  describe(): string;
-}
-
-/** True when `runner` can describe its server. */
-export function hasDescription(runner: ScriptRunner): runner is ScriptRunner & DescribedRunner {
-  return typeof (runner as Partial<DescribedRunner>).describe === 'function';
 }
 
 /** The majority of `servers`: `⌊servers / 2⌋ + 1`. */

@@ -8,22 +8,8 @@
  * necessarily on their disks, and failover may still promote a replica that did not acknowledge.
  */
 import { LockRedisError } from '../errors.js';
-import type { ScriptRunner } from '../port/runner.js';
+import type { ReplicaWaiter } from '../port/capabilities.js';
 import type { AcquireReply, AcquireRequest, HoldProtocol, HoldStatus } from './protocol.js';
-
-/**
- * An optional runner capability: sends `WAIT count timeoutMs` on the connection that ran the
- * scripts, and resolves how many replicas acknowledged. Both adapters offer it for a plain
- * (non-cluster) client.
- */
-export interface ReplicaWaiter {
-  waitForReplicas(count: number, timeoutMs: number): Promise<number>;
-}
-
-/** True when `runner` can wait for replicas. */
-export function hasReplicaWaiter(runner: ScriptRunner): runner is ScriptRunner & ReplicaWaiter {
-  return typeof (runner as Partial<ReplicaWaiter>).waitForReplicas === 'function';
-}
 
 /** The `replicas` lock option: how many replicas must acknowledge a lock, within how many ms. */
 export interface ReplicaAcknowledgement {

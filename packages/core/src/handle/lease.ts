@@ -91,9 +91,11 @@ export class Lease {
   confirm(ticket: LeaseTicket, ttl: number): void {
     if (this.#stopped || ticket.sequence < this.#appliedSequence) return;
     this.#appliedSequence = ticket.sequence;
+    const previous = this.#validUntil;
     this.#validUntil = ticket.sentAt + ttl - clockDrift(ttl);
     this.#lastRenewalError = undefined;
     if (this.#validUntil < this.#deadlineArmedFor) this.#armDeadline();
+    if (this.#validUntil < previous) this.#renewSooner(ticket);
   }
 
   /**
@@ -109,6 +111,17 @@ export class Lease {
     if (couldHaveSet >= this.#validUntil) return;
     this.#validUntil = couldHaveSet;
     this.#armDeadline();
+    this.#renewSooner(ticket);
+  }
+
+  /**
+   * A shorter deadline (an `extend` that replaced the expiry with less time) must bring the next
+   * renewal forward too, or the lock would run out before the renewal armed for the old deadline
+   * is sent. A renewal in flight re-arms the next one itself when it settles.
+   */
+  #renewSooner(ticket: LeaseTicket): void {
+    if (this.#params.renewalInterval === undefined || this.#renewalInFlight || this.#stopped) return;
+    this.#scheduleRenewal(ticket.sentAt);
   }
 
   /** Stops all timers; later renewal replies are ignored. */

@@ -11,7 +11,7 @@ import { clockDrift, monotonicNow } from '../clock.js';
 import type { AcquireReply, HoldProtocol, HoldStatus } from '../deployments/protocol.js';
 import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from '../errors.js';
 import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from '../options.js';
-import { hasReleaseNotifier } from '../port/release-notifier.js';
+import { hasReleaseNotifier } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
 import { withDeadline } from './deadline.js';
 import { callHook, type LockHooks } from './hooks.js';

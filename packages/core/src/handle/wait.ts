@@ -8,7 +8,7 @@
 import { monotonicNow } from '../clock.js';
 import { LockAcquireError, LockRedisError } from '../errors.js';
 import { type ResolvedLockOptions, WAIT_TIMEOUT_MARGIN } from '../options.js';
-import type { Unsubscribe } from '../port/release-notifier.js';
+import type { Unsubscribe } from '../port/capabilities.js';
 import { retryDelayFor } from './backoff.js';
 import { MAX_TIMER_MS } from './deadline.js';
 

@@ -1,55 +1,29 @@
 /**
- * Release notifications: the optional second capability a runner may offer beside `run`, so that a
- * waiter wakes the moment a lock is released instead of sleeping until its next retry.
- *
+ * The {@link ReleaseNotifier} behind every runner `defineRunner` builds.
  * {@link createReleaseNotifier} holds all of the bookkeeping (one subscriber connection opened on
  * first use and closed when idle, one Redis subscription per channel however many waiters share
  * it), so that an adapter only says how to open a subscriber connection on its client.
  */
 import { monotonicNow, unrefTimeout } from '../clock.js';
-import type { ScriptRunner } from './runner.js';
-
-/** Stops a subscription made with {@link ReleaseNotifier.subscribe}. Never rejects. */
-export type Unsubscribe = () => void;
-
-/**
- * A source of release notifications. Kept apart from {@link ScriptRunner} so the port stays one
- * method; core uses it when the runner also implements it and polls otherwise.
- */
-export interface ReleaseNotifier {
-  /**
-   * Calls `listener` for every message on `channel`. Resolves once Redis has confirmed the
-   * subscription, so that a release published after that point cannot be missed.
-   *
-   * Rejects when the subscription cannot be made (a notifier may bound the wait, see
-   * {@link ReleaseNotifierOptions.subscribeTimeout}), and with `signal`'s reason as soon as
-   * `signal` aborts: the caller went away, and a subscription Redis confirms later is dropped.
-   */
-  subscribe(channel: string, listener: () => void, signal?: AbortSignal): Promise<Unsubscribe>;
-}
-
-/** True when `runner` also delivers release notifications. */
-export function hasReleaseNotifier(runner: ScriptRunner): runner is ScriptRunner & ReleaseNotifier {
-  return typeof (runner as Partial<ReleaseNotifier>).subscribe === 'function';
-}
+import type { ReleaseNotifier } from './capabilities.js';
 
 /** One subscriber connection, as an adapter opens it for {@link createReleaseNotifier}. */
 export interface SubscriberConnection {
-  /** SUBSCRIBE; resolves once Redis confirmed it. */
-  subscribe(channel: string): Promise<void>;
+  /** SUBSCRIBE; resolves (with any value) once Redis confirmed it. */
+  subscribe(channel: string): Promise<unknown>;
   /** UNSUBSCRIBE. */
-  unsubscribe(channel: string): Promise<void>;
+  unsubscribe(channel: string): Promise<unknown>;
   /**
-   * Closes the connection gracefully (QUIT). The notifier gives it
-   * {@link SUBSCRIBER_CLOSE_TIMEOUT} ms, then calls {@link SubscriberConnection.destroy}.
+   * Closes the connection gracefully (QUIT). The notifier gives it 1 s
+   * (`SUBSCRIBER_CLOSE_TIMEOUT`), then calls {@link SubscriberConnection.destroy}.
    */
-  close(): Promise<void>;
+  close(): Promise<unknown>;
   /**
    * Closes the connection at once, whatever state it is in, and stops the client from
    * reconnecting it: called when `close()` fails or does not answer in time. Without it, a
    * connection whose QUIT fails may stay open (and keep its process alive).
    */
-  destroy?(): void | Promise<void>;
+  destroy?(): unknown;
 }
 
 /**
@@ -159,13 +133,14 @@ export function createReleaseNotifier(
       const connection = await settledWithin(closing.opening, SUBSCRIBER_CLOSE_TIMEOUT);
       if (connection === undefined) {
         // Still opening after the adapter was told to give up: destroy it if it ever opens.
-        closing.opening.then(destroy, () => {});
+        closing.opening.then(destroySubscriber, () => {});
         return;
       }
       const quit = Promise.resolve()
         .then(() => connection.close())
         .then(() => true);
-      if ((await settledWithin(quit, deadline - monotonicNow())) !== true) await destroy(connection);
+      if ((await settledWithin(quit, deadline - monotonicNow())) !== true)
+        await destroySubscriber(connection);
     })();
     return closing.closing;
   };
@@ -193,7 +168,10 @@ export function createReleaseNotifier(
     // Best effort: a failed UNSUBSCRIBE only leaves an idle subscription behind.
     const leaving = current.opening
       .then((connection) => connection.unsubscribe(name))
-      .catch(() => {})
+      .then(
+        () => {},
+        () => {},
+      )
       .finally(() => {
         if (current.unsubscribing.get(name) === leaving) current.unsubscribing.delete(name);
       });
@@ -205,7 +183,8 @@ export function createReleaseNotifier(
     if (existing !== undefined) return existing;
     const subscribed = (current.unsubscribing.get(name) ?? Promise.resolve())
       .then(() => current.opening)
-      .then((connection) => connection.subscribe(name));
+      .then((connection) => connection.subscribe(name))
+      .then(() => {});
     const channel: Channel = { listeners: new Set(), subscribed, confirmed: false };
     current.channels.set(name, channel);
     subscribed.then(
@@ -262,7 +241,7 @@ export function createReleaseNotifier(
 }
 
 /** Destroys `connection`, or closes it when the adapter cannot destroy. Never rejects. */
-async function destroy(connection: SubscriberConnection): Promise<void> {
+export async function destroySubscriber(connection: SubscriberConnection): Promise<void> {
   try {
     await (connection.destroy === undefined ? connection.close() : connection.destroy());
   } catch {

@@ -28,7 +28,8 @@ export type ScriptArg = string | number;
  * - reject with the client's error when Redis or the connection fails (core wraps it in a
  *   `LockRedisError`).
  *
- * `createScriptRunner` builds one from two functions, which is all a new client needs.
+ * `defineRunner` (from `@lock/core/adapter`) builds one from a client's EVALSHA and EVAL calls,
+ * with release notifications and the other optional capabilities when the client offers them.
  */
 export interface ScriptRunner {
   run(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
