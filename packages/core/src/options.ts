@@ -203,8 +203,8 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
 
 /**
  * Merges per-call options over Locker defaults, applies the defaults, and validates the result.
- * Unknown option names are rejected so that a typo (or the seed's `timeout`) does not silently
- * fall back to a default.
+ * Unknown option names are rejected so that a typo (or `timeout` meant as `ttl`) does not
+ * silently fall back to a default.
  */
 export function resolveLockOptions(
   base: LockOptions,

@@ -68,8 +68,8 @@ export class Lock implements AsyncDisposable {
 
   readonly #hooks: LockHooks;
   readonly #protocol: HoldProtocol;
-  // Made on first read of `signal`: most holds end in a plain release nobody listens for, and an
-  // AbortController plus an error with a stack per lock was the largest cost of a fast lock.
+  // Made on first read of `signal`: most holds end in a plain release nobody listens for, so a
+  // hold nobody watches pays for no AbortController and no error with a stack.
   #lifetime: AbortController | undefined;
   #endReason: { readonly reason: LockLostReason; readonly cause: unknown } | undefined;
   #state: LockState = 'unlocked';
@@ -114,9 +114,15 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Aborted when this handle's hold ends, with a {@link LockLostError} as `reason` whose
-   * `reason` field says why: `released`, or `expired`/`taken`/`unreachable` when the lock was lost.
-   * Pass it to work that must stop when the lock is no longer held.
+   * Aborted when this handle's hold ends, however it ends, with a {@link LockLostError} as
+   * `reason` whose `reason` field says why: `released` for this handle's own release (the normal
+   * end), or `expired`/`taken`/`unreachable` when the lock was lost. Pass it to work that must
+   * stop when the lock is no longer held: work still running after a release holds no lock
+   * either, so the signal aborts then too.
+   *
+   * Only a loss is reported as one: it moves the handle to `state: 'lost'` and calls the `onLost`
+   * hook, while a release moves it to `'released'` and calls `onReleased`. Code that reacts to the
+   * signal and cares only about losses checks `reason.reason !== 'released'`.
    */
   get signal(): AbortSignal {
     if (this.#lifetime === undefined) {
