@@ -9,7 +9,7 @@ import {
   checkReplicaSupport,
   type Deployment,
 } from './deployments/deployment.js';
-import { hasDescription, RedlockDeployment } from './deployments/redlock.js';
+import { RedlockDeployment } from './deployments/redlock.js';
 import { SingleServerDeployment } from './deployments/single-server.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { CallChainLocks } from './handle/call-chain-locks.js';
@@ -111,11 +111,11 @@ export class Locker {
   constructor(runner: ScriptRunner | readonly ScriptRunner[], options?: LockerOptions) {
     const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
     checkRunners(runners);
-    const resolved = resolveLockerOptions(options);
     this.#deployment =
       runners.length > 1
         ? new RedlockDeployment(runners)
         : new SingleServerDeployment(runners[0] as ScriptRunner);
+    const resolved = resolveLockerOptions(options);
     checkDeploymentOptions(this.#deployment.support, resolved.lockDefaults);
     this.prefix = resolved.prefix;
     this.#defaults = resolved.lockDefaults;
@@ -381,39 +381,5 @@ function checkRunners(runners: readonly ScriptRunner[]): void {
   }
   if (new Set(runners).size !== runners.length) {
     throw new LockOptionError('runner', 'the same runner appears twice: Redlock needs independent servers.');
-  }
-  if (runners.length > 1) checkDistinctServers(runners);
-}
-
-/**
- * Two runners (e.g. two clients) on one server would let that server count twice towards the
- * majority. Runners that describe their server (both adapters do: `host:port`) are compared by
- * that description; the others cannot be checked. Best effort: one server reached under two
- * addresses (a hostname and its IP, or through a proxy) is not recognised.
- */
-function checkDistinctServers(runners: readonly ScriptRunner[]): void {
-  const seen = new Map<string, number>();
-  runners.forEach((runner, index) => {
-    const description = describeServer(runner);
-    if (description === undefined) return;
-    const first = seen.get(description);
-    if (first !== undefined) {
-      throw new LockOptionError(
-        'runner',
-        `runners ${first} and ${index} both describe the server ${description}: Redlock needs ` +
-          'independent servers, and one server must not count twice towards the majority.',
-      );
-    }
-    seen.set(description, index);
-  });
-}
-
-function describeServer(runner: ScriptRunner): string | undefined {
-  if (!hasDescription(runner)) return undefined;
-  try {
-    const description = runner.describe();
-    return typeof description === 'string' && description !== '' ? description : undefined;
-  } catch {
-    return undefined; // a description is for messages; failing to give one is no reason to refuse
   }
 }

@@ -35,7 +35,7 @@
  * @internal
  */
 import { clockDrift, monotonicNow } from '../clock.js';
-import { LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
+import { LockOptionError, LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
 import { withDeadline } from '../handle/deadline.js';
 import { fencingCounterKey, releaseChannel } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
@@ -216,7 +216,9 @@ export class RedlockDeployment implements Deployment {
   readonly forcedOptions = Object.freeze({ fencing: false });
   readonly servers: RedlockServers;
 
+  /** @throws {LockOptionError} when two runners describe the same server. */
   constructor(runners: readonly ScriptRunner[]) {
+    checkDistinctServers(runners);
     this.servers = new RedlockServers(runners);
   }
 
@@ -700,4 +702,37 @@ function quorumNotifier(runners: readonly ScriptRunner[]): Partial<ReleaseNotifi
         }
       }),
   };
+}
+
+/**
+ * Two runners (e.g. two clients) on one server would let that server count twice towards the
+ * majority. Runners that describe their server (both adapters do: `host:port`) are compared by
+ * that description; the others cannot be checked. Best effort: one server reached under two
+ * addresses (a hostname and its IP, or through a proxy) is not recognised.
+ */
+function checkDistinctServers(runners: readonly ScriptRunner[]): void {
+  const seen = new Map<string, number>();
+  runners.forEach((runner, index) => {
+    const description = describeServer(runner);
+    if (description === undefined) return;
+    const first = seen.get(description);
+    if (first !== undefined) {
+      throw new LockOptionError(
+        'runner',
+        `runners ${first} and ${index} both describe the server ${description}: Redlock needs ` +
+          'independent servers, and one server must not count twice towards the majority.',
+      );
+    }
+    seen.set(description, index);
+  });
+}
+
+function describeServer(runner: ScriptRunner): string | undefined {
+  if (!hasDescription(runner)) return undefined;
+  try {
+    const description = runner.describe();
+    return typeof description === 'string' && description !== '' ? description : undefined;
+  } catch {
+    return undefined; // a description is for messages; failing to give one is no reason to refuse
+  }
 }
