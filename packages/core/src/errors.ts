@@ -106,8 +106,9 @@ export class LockAcquireError extends LockError {
 export type LockLostReason = 'expired' | 'taken' | 'unreachable' | 'released';
 
 /**
- * The `reason` of a lock's `signal` once its hold has ended, and what renewal reports when a
- * lock is lost.
+ * The `reason` of a lock's `signal` once its hold has ended, and what the `onLost` hook reports
+ * when a lock is lost. The signal aborts on every end of a hold, so its `reason` may be
+ * `released` (a normal release, never passed to `onLost`); the other reasons are losses.
  */
 export class LockLostError extends LockError {
   static override readonly errorName: string = 'LockLostError';

@@ -3,14 +3,26 @@
  * locks in every style: handles, `await using`, callbacks, and wrapped functions/decorators.
  */
 
-import type { HoldProtocol } from './deployments/protocol.js';
-import { RedlockProtocol, RedlockServers } from './deployments/redlock.js';
-import { ReplicatedProtocol } from './deployments/replicas.js';
+import {
+  checkDeploymentOptions,
+  checkPrimitive,
+  checkReplicaSupport,
+  type Deployment,
+} from './deployments/deployment.js';
+import { RedlockDeployment } from './deployments/redlock.js';
+import { SingleServerDeployment } from './deployments/single-server.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
 import { CallChainLocks } from './handle/call-chain-locks.js';
 import { withDeadline } from './handle/deadline.js';
 import { type LockedWrapper, lockedWrapper } from './handle/decorators.js';
-import { acquireOrThrow, type HeldRun, runWhileHeld, withoutSignal } from './handle/holding.js';
+import {
+  acquireHold,
+  type HeldRun,
+  type MakeHold,
+  runHold,
+  tryAcquireHold,
+  withHold,
+} from './handle/holding.js';
 import type { LockHooks } from './handle/hooks.js';
 import { Lock } from './handle/lock.js';
 import { fencingCounterKey, lockKey, readWriteLockKey } from './keys.js';
@@ -24,16 +36,9 @@ import {
   resolveLockOptions,
   stripUndefined,
 } from './options.js';
-import { hasDescription, hasReplicaWaiter, type ReplicaWaiter } from './port/capabilities.js';
 import type { ScriptRunner } from './port/runner.js';
-import {
-  checkLockSetOptions,
-  lockSetMembers,
-  lockSetRedlockHold,
-  MultiLock,
-  MultiMutexProtocol,
-} from './primitives/multi-mutex.js';
-import { inspectLock, type LockInspection, mutexProtocol } from './primitives/mutex.js';
+import { checkLockSetOptions, lockSetMembers, MultiLock } from './primitives/multi-mutex.js';
+import type { LockInspection } from './primitives/mutex.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './primitives/read-write-lock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
 
@@ -85,11 +90,10 @@ export type LockedName = string | ((...args: never[]) => string);
 export class Locker {
   /** The prefix of every lock key. */
   readonly prefix: string;
-  readonly #runner: ScriptRunner;
+  readonly #deployment: Deployment;
   readonly #defaults: LockOptions;
   readonly #hooks: LockHooks;
   readonly #callChain: CallChainLocks | undefined;
-  readonly #redlock: RedlockServers | undefined;
   #resolvedDefaults: ResolvedLockOptions | undefined;
   #resolvedOneAttempt: ResolvedLockOptions | undefined;
   // Read-write holds by call chain, apart from mutex holds: the names are separate namespaces.
@@ -109,10 +113,12 @@ export class Locker {
   constructor(runner: ScriptRunner | readonly ScriptRunner[], options?: LockerOptions) {
     const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
     checkRunners(runners);
+    this.#deployment =
+      runners.length > 1
+        ? new RedlockDeployment(runners)
+        : new SingleServerDeployment(runners[0] as ScriptRunner);
     const resolved = resolveLockerOptions(options);
-    if (runners.length > 1) checkRedlockOptions(resolved.lockDefaults);
-    this.#redlock = runners.length > 1 ? new RedlockServers(runners) : undefined;
-    this.#runner = this.#redlock?.notifier ?? (runners[0] as ScriptRunner);
+    checkDeploymentOptions(this.#deployment.support, resolved.lockDefaults);
     this.prefix = resolved.prefix;
     this.#defaults = resolved.lockDefaults;
     this.#hooks = resolved.hooks;
@@ -131,41 +137,15 @@ export class Locker {
    */
   createLock(name: string, options?: LockOptions): Lock;
   createLock(name: string | readonly string[], options?: LockOptions): Lock {
-    if (isLockSet(name)) return this.#createLockSet(name, options, false);
+    if (isLockSet(name)) return this.#lockSetHolds(lockSetMembers(this.prefix, name))(options, false);
     checkLockName(name);
     return this.#createLock(name, this.#resolve(options));
   }
 
-  /** A lock set's handle: one script over every member, on one server or by Redlock quorum. */
-  #createLockSet(names: readonly string[], options: LockOptions | undefined, oneAttempt: boolean): MultiLock {
-    const members = lockSetMembers(this.prefix, names);
-    const given = optionsObject(options);
-    checkLockSetOptions({ ...this.#defaults, ...stripUndefined(given) });
-    const resolved = this.#resolveNow({ ...given, fencing: false }, oneAttempt);
-    const redlock = this.#redlock;
-    let protocol: HoldProtocol =
-      redlock === undefined
-        ? new MultiMutexProtocol(this.#runner, members.keys)
-        : new RedlockProtocol(redlock, lockSetRedlockHold(members.keys), resolved.commandTimeout);
-    const waiter = this.#replicaWaiter(resolved);
-    if (waiter !== undefined && resolved.replicas !== undefined) {
-      protocol = new ReplicatedProtocol(protocol, waiter, resolved.replicas);
-    }
-    return new MultiLock({
-      runner: this.#runner,
-      name: members.names.join(', '),
-      key: members.keys[0] as string,
-      options: resolved,
-      hooks: this.#hooks,
-      protocol,
-      ...members,
-    });
-  }
-
   /**
    * Resolves per-call options over the Locker's defaults. Most calls pass none, so the result for
-   * "no options" is resolved once per Locker (and once for one-attempt calls): validating the same
-   * options again for every lock was a measurable share of an uncontended acquire.
+   * "no options" is resolved once per Locker (and once for one-attempt calls), off the fast path
+   * of an uncontended acquire.
    */
   #resolve(given: LockOptions | null | undefined, oneAttempt = false): ResolvedLockOptions {
     const options = optionsObject(given);
@@ -180,45 +160,47 @@ export class Locker {
   }
 
   #resolveNow(options: LockOptions | undefined, oneAttempt: boolean): ResolvedLockOptions {
-    const redlock = this.#redlock;
-    if (redlock !== undefined && options !== undefined) checkRedlockOptions(options);
+    const deployment = this.#deployment;
+    if (options !== undefined) checkDeploymentOptions(deployment.support, options);
     return resolveLockOptions(this.#defaults, {
       ...options,
-      ...(redlock === undefined ? {} : { fencing: false }),
+      ...deployment.forcedOptions,
       ...(oneAttempt ? { retryCount: 0 } : {}),
     });
   }
 
   #createLock(name: string, resolved: ResolvedLockOptions): Lock {
     const key = lockKey(this.prefix, name);
-    const redlock = this.#redlock;
-    let protocol: HoldProtocol =
-      redlock === undefined
-        ? mutexProtocol(this.#runner, key, resolved)
-        : new RedlockProtocol(redlock, key, resolved.commandTimeout);
-    const waiter = this.#replicaWaiter(resolved);
-    if (waiter !== undefined && resolved.replicas !== undefined) {
-      protocol = new ReplicatedProtocol(protocol, waiter, resolved.replicas);
-    }
-    return new Lock({ runner: this.#runner, name, key, options: resolved, hooks: this.#hooks, protocol });
+    const protocol = this.#deployment.mutex(key, resolved);
+    return new Lock({ name, key, options: resolved, hooks: this.#hooks, protocol });
   }
 
   /**
-   * What waits for replicas when the options ask for it (`undefined` when they do not); throws
-   * when this Locker cannot wait for them.
+   * The handles of the lock set over `members` (checked by `lockSetMembers`), for the shared
+   * front: one script over every member, on one server or by Redlock quorum.
    */
-  #replicaWaiter(resolved: ResolvedLockOptions): ReplicaWaiter | undefined {
-    if (resolved.replicas === undefined) return undefined;
-    const runner = this.#runner;
-    if (this.#redlock !== undefined || !hasReplicaWaiter(runner)) {
-      throw new LockOptionError(
-        'replicas',
-        this.#redlock === undefined
-          ? 'this runner cannot wait for replicas (it has no waitForReplicas(); cluster clients do not).'
-          : 'waiting for replicas is for one primary, not for several servers (Redlock).',
-      );
-    }
-    return runner;
+  #lockSetHolds(members: ReturnType<typeof lockSetMembers>): MakeHold<LockOptions> {
+    return (options, oneAttempt) => {
+      const given = optionsObject(options);
+      checkLockSetOptions({ ...this.#defaults, ...stripUndefined(given) });
+      const resolved = this.#resolveNow({ ...given, fencing: false }, oneAttempt);
+      return new MultiLock({
+        name: members.names.join(', '),
+        key: members.keys[0] as string,
+        options: resolved,
+        hooks: this.#hooks,
+        protocol: this.#deployment.mutexSet(members.keys, resolved),
+        ...members,
+      });
+    };
+  }
+
+  /** The handles of mutex `name`, for the shared front. */
+  #mutexHolds(name: string): MakeHold<LockOptions> {
+    return (options, oneAttempt) => {
+      checkLockName(name);
+      return this.#createLock(name, this.#resolve(options, oneAttempt));
+    };
   }
 
   /**
@@ -266,10 +248,8 @@ export class Locker {
    */
   acquire(name: string, options?: AcquireOptions): Promise<Lock>;
   async acquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
-    const lock = isLockSet(name)
-      ? this.#createLockSet(name, withoutSignal(options), false)
-      : this.createLock(name, withoutSignal(options));
-    return acquireOrThrow(lock, options?.signal);
+    if (isLockSet(name)) return acquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
+    return acquireHold(this.#mutexHolds(name), options);
   }
 
   /**
@@ -288,14 +268,10 @@ export class Locker {
    */
   tryAcquire(name: string, options?: AcquireOptions): Promise<Lock | null>;
   async tryAcquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock | null> {
-    let lock: Lock;
-    if (isLockSet(name)) {
-      lock = this.#createLockSet(name, withoutSignal(options), true);
-    } else {
-      checkLockName(name);
-      lock = this.#createLock(name, this.#resolve(withoutSignal(options), true));
-    }
-    return (await lock.acquire({ signal: options?.signal })) ? lock : null;
+    if (isLockSet(name))
+      return tryAcquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
+    checkLockName(name);
+    return tryAcquireHold(this.#mutexHolds(name), options);
   }
 
   /**
@@ -327,25 +303,16 @@ export class Locker {
     fn: ((lock: Lock) => Promise<T> | T) | ((lock: MultiLock) => Promise<T> | T),
     options?: AcquireOptions,
   ): Promise<T> {
-    if (isLockSet(name)) return this.#withLockSet(name, fn as (lock: MultiLock) => Promise<T> | T, options);
-    const outcome = await this.#runLocked(name, fn as (lock: Lock) => Promise<T> | T, options);
-    if (!outcome.acquired) throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: name, ...outcome });
-    return outcome.value;
-  }
-
-  async #withLockSet<T>(
-    names: readonly string[],
-    fn: (lock: MultiLock) => Promise<T> | T,
-    options: AcquireOptions | undefined,
-  ): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw new LockOptionError('fn', 'withLock(names, fn, options?) needs a function to run.');
+    if (isLockSet(name)) {
+      const members = lockSetMembers(this.prefix, name);
+      // Not through the call chain: its holds are by name, and a set is not one name.
+      return withHold(this.#lockSetHolds(members), fn as (lock: Lock) => Promise<T> | T, options, {
+        usage: 'withLock(names, fn, options?)',
+        lockName: members.names.join(', '),
+      });
     }
-    const lock = this.#createLockSet(names, withoutSignal(options), false);
-    const outcome = await runWhileHeld(lock, () => fn(lock), options?.signal);
-    if (!outcome.acquired)
-      throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: lock.name, ...outcome });
-    return outcome.value;
+    const run = fn as (lock: Lock) => Promise<T> | T;
+    return withHold(this.#mutexHolds(name), run, options, { ...this.#runOptions(name), lockName: name });
   }
 
   /**
@@ -361,7 +328,7 @@ export class Locker {
     const key = lockKey(this.prefix, name);
     const keys = [key, fencingCounterKey(key)] as const;
     const { commandTimeout } = this.#resolve(undefined);
-    const inspection = this.#redlock?.inspect(keys, commandTimeout) ?? inspectLock(this.#runner, keys);
+    const inspection = this.#deployment.inspectMutex(keys, commandTimeout);
     return { name, key, ...(await withDeadline(inspection, commandTimeout, 'inspect')) };
   }
 
@@ -384,10 +351,10 @@ export class Locker {
    */
   readWriteLock(name: string, options?: ReadWriteLockOptions): ReadWriteLock {
     checkLockName(name);
-    this.#refuseRedlock('read-write locks');
+    checkPrimitive(this.#deployment.support, 'read-write lock');
     if (this.#callChain !== undefined) this.#readWriteCallChain ??= new CallChainLocks();
     return new ReadWriteLock({
-      runner: this.#runner,
+      deployment: this.#deployment,
       name,
       key: readWriteLockKey(this.prefix, name),
       defaults: this.#defaults,
@@ -413,9 +380,9 @@ export class Locker {
    */
   semaphore(name: string, options: SemaphoreOptions): Semaphore {
     checkLockName(name);
-    this.#refuseRedlock('semaphores');
+    checkPrimitive(this.#deployment.support, 'semaphore');
     const context = {
-      runner: this.#runner,
+      deployment: this.#deployment,
       prefix: this.prefix,
       defaults: this.#defaults,
       hooks: this.#hooks,
@@ -465,7 +432,7 @@ export class Locker {
     }
     // Every check a call would make, now: a wrapper that could only ever reject is a mistake best
     // reported where it was written.
-    this.#replicaWaiter(this.#resolve(lockOptions));
+    checkReplicaSupport(this.#deployment.support, this.#resolve(lockOptions));
     const locker = this;
 
     return lockedWrapper((fn, defaultName) => {
@@ -487,43 +454,20 @@ export class Locker {
     });
   }
 
-  /** Primitives other than the mutex need one server: their holders are counted in one place. */
-  #refuseRedlock(primitive: string): void {
-    if (this.#redlock !== undefined) {
-      throw new LockOptionError(
-        'runner',
-        `${primitive} need one Redis (or one Cluster); a Locker over several servers (Redlock) offers the mutex only.`,
-      );
-    }
-  }
-
   /**
    * The core of `withLock` and `locked()`: runs `fn` under the lock, or reports that the lock could
    * not be had (kept apart from `fn`'s own errors, which are rethrown as they are).
    */
-  async #runLocked<T>(
+  #runLocked<T>(
     name: string,
     fn: (lock: Lock) => T,
     options: AcquireOptions | undefined,
   ): Promise<HeldRun<T>> {
-    if (typeof fn !== 'function') {
-      throw new LockOptionError('fn', 'withLock(name, fn, options?) needs a function to run.');
-    }
-    const callChain = this.#callChain;
-    const outer = callChain?.held(name);
-    if (callChain !== undefined && outer !== undefined) {
-      // Re-entry within the same call chain: validate as usual, then run inside the outer hold,
-      // which is released only after this call has settled.
-      this.createLock(name, withoutSignal(options));
-      return { acquired: true, value: await callChain.runNested(outer, () => fn(outer.lock)) };
-    }
-    const lock = this.createLock(name, withoutSignal(options));
-    return runWhileHeld(
-      lock,
-      fn,
-      options?.signal,
-      callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
-    );
+    return runHold(this.#mutexHolds(name), fn, options, this.#runOptions(name));
+  }
+
+  #runOptions(name: string) {
+    return { usage: 'withLock(name, fn, options?)', callChain: this.#callChain, chainName: name };
   }
 }
 
@@ -541,56 +485,5 @@ function checkRunners(runners: readonly ScriptRunner[]): void {
   }
   if (new Set(runners).size !== runners.length) {
     throw new LockOptionError('runner', 'the same runner appears twice: Redlock needs independent servers.');
-  }
-  if (runners.length > 1) checkDistinctServers(runners);
-}
-
-/**
- * Two runners (e.g. two clients) on one server would let that server count twice towards the
- * majority. Runners that describe their server (both adapters do: `host:port`) are compared by
- * that description; the others cannot be checked. Best effort: one server reached under two
- * addresses (a hostname and its IP, or through a proxy) is not recognised.
- */
-function checkDistinctServers(runners: readonly ScriptRunner[]): void {
-  const seen = new Map<string, number>();
-  runners.forEach((runner, index) => {
-    const description = describeServer(runner);
-    if (description === undefined) return;
-    const first = seen.get(description);
-    if (first !== undefined) {
-      throw new LockOptionError(
-        'runner',
-        `runners ${first} and ${index} both describe the server ${description}: Redlock needs ` +
-          'independent servers, and one server must not count twice towards the majority.',
-      );
-    }
-    seen.set(description, index);
-  });
-}
-
-function describeServer(runner: ScriptRunner): string | undefined {
-  if (!hasDescription(runner)) return undefined;
-  try {
-    const description = runner.describe();
-    return typeof description === 'string' && description !== '' ? description : undefined;
-  } catch {
-    return undefined; // a description is for messages; failing to give one is no reason to refuse
-  }
-}
-
-/** Options a Redlock lock (several servers) cannot honour. */
-function checkRedlockOptions(options: LockOptions): void {
-  if (options.fair === true) {
-    throw new LockOptionError(
-      'fair',
-      'a fair lock needs one queue, which independent servers cannot share; use one server for fair locks.',
-    );
-  }
-  if (options.fencing === true) {
-    throw new LockOptionError(
-      'fencing',
-      'counters on independent servers cannot give a token that strictly increases across holds; ' +
-        'Redlock locks have no fencing token (leave fencing unset).',
-    );
   }
 }

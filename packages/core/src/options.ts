@@ -203,8 +203,8 @@ const LOCK_OPTION_NAMES: readonly (keyof LockOptions)[] = [
 
 /**
  * Merges per-call options over Locker defaults, applies the defaults, and validates the result.
- * Unknown option names are rejected so that a typo (or the seed's `timeout`) does not silently
- * fall back to a default.
+ * Unknown option names are rejected so that a typo (or `timeout` meant as `ttl`) does not
+ * silently fall back to a default.
  */
 export function resolveLockOptions(
   base: LockOptions,
@@ -405,20 +405,6 @@ export function checkSignal(signal: unknown): asserts signal is AbortSignal | un
   }
 }
 
-/**
- * For primitives whose holds are neither reentrant nor fair (semaphore, read-write lock): `true`
- * for either option is refused with `why`. A non-object is left for `resolveLockOptions` to report.
- */
-export function checkNeitherReentrantNorFair(options: unknown, why: string): void {
-  if (typeof options !== 'object' || options === null) return;
-  for (const option of ['reentrant', 'fair'] as const) {
-    const value: unknown = (options as Partial<Record<typeof option, unknown>>)[option];
-    if (value !== undefined && value !== false) {
-      throw new LockOptionError(option, `${why}; got ${String(value)}.`);
-    }
-  }
-}
-
 /** A duration argument such as `extend(ms)`: a positive integer number of milliseconds. */
 export function checkPositiveInteger(option: string, value: unknown): asserts value is number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -506,15 +492,4 @@ function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   return typeof value;
-}
-
-/**
- * Primitives other than the mutex do not wait for replicas: they refuse the option rather than
- * silently skip the WAIT (never wait less than asked for).
- */
-export function refuseReplicas(resolved: ResolvedLockOptions, primitive: string): ResolvedLockOptions {
-  if (resolved.replicas !== undefined) {
-    throw new LockOptionError('replicas', `${primitive} do not wait for replicas; only the mutex does.`);
-  }
-  return resolved;
 }

@@ -8,6 +8,7 @@
  * @internal
  */
 import { LockRedisError } from '../errors.js';
+import type { ReleaseNotifier, Unsubscribe } from '../port/capabilities.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
 
 /** One acquire attempt, as the handle asks for it. */
@@ -39,24 +40,106 @@ export interface HoldStatus {
   readonly remainingForToken: number;
 }
 
+/** What a release found. */
+export type ReleaseResult =
+  /** The token's last entry was given back: nothing of it is left. */
+  | { readonly kind: 'released' }
+  /** Entries were given back, and the token still holds `holdCount` of them. */
+  | { readonly kind: 'still-held'; readonly holdCount: number }
+  /** The token held nothing: it expired, was deleted, or was never taken. */
+  | { readonly kind: 'not-held' };
+
+/** What an extend found. */
+export type ExtendResult =
+  /** Still held, for `remaining` ms from now. */
+  | { readonly kind: 'extended'; readonly remaining: number }
+  /**
+   * Nothing of this token is held and nobody else holds it either: it ran out, or was deleted
+   * (flush, failover). The handle tells which by its own validity deadline.
+   */
+  | { readonly kind: 'gone' }
+  /** Someone else holds it now. */
+  | { readonly kind: 'taken' };
+
+export const RELEASED: ReleaseResult = Object.freeze({ kind: 'released' });
+export const NOT_HELD: ReleaseResult = Object.freeze({ kind: 'not-held' });
+export const GONE: ExtendResult = Object.freeze({ kind: 'gone' });
+export const TAKEN: ExtendResult = Object.freeze({ kind: 'taken' });
+
+/** Subscribes `listener` to the wake-ups of `token`; resolves once the subscription is confirmed. */
+export type Subscribe = (token: string, listener: () => void) => Promise<Unsubscribe>;
+
 /** The Redis side of one kind of hold. Every call is one script, one round trip. */
 export interface HoldProtocol {
   /** Tries once to take (or re-enter) the hold. */
   acquire(request: AcquireRequest): Promise<AcquireReply>;
-  /**
-   * Lowers the token's hold count to `holdCount` (0 frees it, and also leaves any queue).
-   * Resolves the count left, or -1 when the token did not hold it.
-   */
-  release(token: string, holdCount: number): Promise<number>;
-  /**
-   * Adds `ms` to the hold's remaining time, or sets it (`replace`). Resolves the new remaining
-   * ms, -1 when nothing is held any more, -2 when someone else holds it.
-   */
-  extend(token: string, ms: number, replace: boolean): Promise<number>;
+  /** Lowers the token's hold count to `holdCount`; 0 frees it, and also leaves any queue. */
+  release(token: string, holdCount: number): Promise<ReleaseResult>;
+  /** Adds `ms` to the hold's remaining time, or sets it to `ms` (`replace`). */
+  extend(token: string, ms: number, replace: boolean): Promise<ExtendResult>;
   /** Reads the hold's state. */
   status(token: string): Promise<HoldStatus>;
-  /** The channel on which this token is told to try again, when the runner offers notifications. */
-  wakeChannel(token: string): string;
+  /**
+   * Tells a waiting token when to try again (a release it may win); `undefined` when the
+   * deployment offers no notifications, and waiters only poll.
+   */
+  readonly subscribe: Subscribe | undefined;
+}
+
+/** Decodes a release script's reply: the count left, or a negative number when nothing was held. */
+export function releaseResult(reply: unknown): ReleaseResult {
+  const left = Number(reply);
+  if (!(left >= 0)) return NOT_HELD;
+  return left === 0 ? RELEASED : { kind: 'still-held', holdCount: left };
+}
+
+/**
+ * Decodes an extend script's reply: the remaining ms, -1 when nothing is held, -2 when another
+ * token holds it.
+ */
+export function extendResult(reply: unknown): ExtendResult {
+  const remaining = Number(reply);
+  if (remaining >= 0) return { kind: 'extended', remaining };
+  return remaining === -2 ? TAKEN : GONE;
+}
+
+/** The {@link Subscribe} of a protocol whose waiters listen on `channelOf(token)`. */
+export function subscribeVia(
+  notifier: ReleaseNotifier | undefined,
+  channelOf: (token: string) => string,
+): Subscribe | undefined {
+  if (notifier === undefined) return undefined;
+  return (token, listener) => notifier.subscribe(channelOf(token), listener);
+}
+
+/**
+ * The {@link Subscribe} of a protocol whose waiters listen on all of `channels` (a lock set's
+ * members): any of them wakes the waiter. Confirmed once every subscription is; if one fails, the
+ * others are dropped and the waiter polls.
+ */
+export function subscribeToEach(
+  notifier: ReleaseNotifier | undefined,
+  channels: readonly string[],
+): Subscribe | undefined {
+  if (notifier === undefined) return undefined;
+  if (channels.length === 1) return subscribeVia(notifier, () => channels[0] as string);
+  return async (_token, listener) => {
+    const subscriptions = await Promise.allSettled(
+      channels.map((channel) => notifier.subscribe(channel, listener)),
+    );
+    const unsubscribes = subscriptions.flatMap((result) =>
+      result.status === 'fulfilled' ? [result.value] : [],
+    );
+    const unsubscribeAll = () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    };
+    const failed = subscriptions.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      unsubscribeAll();
+      throw failed.reason;
+    }
+    return unsubscribeAll;
+  };
 }
 
 /** Runs a script, turning any failure into a {@link LockRedisError}. */

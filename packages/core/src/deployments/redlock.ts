@@ -36,9 +36,10 @@
  * @internal
  */
 import { clockDrift, monotonicNow } from '../clock.js';
-import { LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
+import { LockOptionError, LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
 import { withDeadline } from '../handle/deadline.js';
 import { fencingCounterKey, releaseChannel } from '../keys.js';
+import type { ResolvedLockOptions } from '../options.js';
 import {
   hasDescription,
   hasReleaseNotifier,
@@ -46,9 +47,28 @@ import {
   type Unsubscribe,
 } from '../port/capabilities.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
+import { lockSetRedlockHold } from '../primitives/multi-mutex.js';
 import type { LockInspection } from '../primitives/mutex.js';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from '../scripts/index.js';
-import type { AcquireReply, AcquireRequest, HoldProtocol, HoldStatus } from './protocol.js';
+import {
+  checkReplicaSupport,
+  DEPLOYMENT_SUPPORT,
+  type Deployment,
+  type MutexKeys,
+  primitiveRefusal,
+} from './deployment.js';
+import {
+  type AcquireReply,
+  type AcquireRequest,
+  type ExtendResult,
+  extendResult,
+  type HoldProtocol,
+  type HoldStatus,
+  type ReleaseResult,
+  releaseResult,
+  type Subscribe,
+  subscribeToEach,
+} from './protocol.js';
 
 /**
  * What one Redlock hold runs on each server: the mutex's scripts over one lock, or a lock set's
@@ -211,12 +231,62 @@ interface QuorumCall<T> {
   readonly answers: ReadonlyArray<() => Outcome | undefined>;
 }
 
+/**
+ * A Locker over N independent servers: the mutex only, without fencing tokens, fairness or
+ * replica acknowledgement (see {@link DEPLOYMENT_SUPPORT}).
+ */
+export class RedlockDeployment implements Deployment {
+  readonly support = DEPLOYMENT_SUPPORT.redlock;
+  readonly forcedOptions = Object.freeze({ fencing: false });
+  readonly servers: RedlockServers;
+
+  /** @throws {LockOptionError} when two runners describe the same server. */
+  constructor(runners: readonly ScriptRunner[]) {
+    checkDistinctServers(runners);
+    this.servers = new RedlockServers(runners);
+  }
+
+  mutex(key: string, options: ResolvedLockOptions): HoldProtocol {
+    checkReplicaSupport(this.support, options);
+    return new RedlockProtocol(this.servers, key, options.commandTimeout);
+  }
+
+  inspectMutex(keys: MutexKeys, timeout: number): Promise<LockInspection> {
+    return this.servers.inspect(keys, timeout);
+  }
+
+  mutexSet(keys: readonly string[], options: ResolvedLockOptions): HoldProtocol {
+    checkReplicaSupport(this.support, options);
+    return new RedlockProtocol(this.servers, lockSetRedlockHold(keys), options.commandTimeout);
+  }
+
+  // Primitives other than the mutex count their holders in one place, which N servers are not.
+  semaphorePermit(): never {
+    throw primitiveRefusal('semaphore');
+  }
+
+  inspectSemaphore(): never {
+    throw primitiveRefusal('semaphore');
+  }
+
+  readWriteHold(): never {
+    throw primitiveRefusal('read-write lock');
+  }
+
+  inspectReadWrite(): never {
+    throw primitiveRefusal('read-write lock');
+  }
+}
+
 /** The servers of one Redlock `Locker`, shared by all its locks. @internal */
 export class RedlockServers {
   readonly runners: readonly ScriptRunner[];
   readonly quorum: number;
-  /** Subscribes on every runner that offers notifications: any server's release wakes a waiter. */
-  readonly notifier: ScriptRunner & Partial<ReleaseNotifier>;
+  /**
+   * Subscribes on every runner that offers notifications: any server's release wakes a waiter.
+   * Without `subscribe` when none offers them.
+   */
+  readonly notifier: Partial<ReleaseNotifier>;
 
   constructor(runners: readonly ScriptRunner[]) {
     this.runners = runners;
@@ -477,6 +547,7 @@ export class RedlockProtocol implements HoldProtocol {
   readonly #lanes: readonly ServerLane[];
   // The hold count this handle has on the servers: what a re-taken server is given.
   #holdCount = 1;
+  readonly subscribe: Subscribe | undefined;
 
   /** `commandTimeout`: the most any one server is given to answer one call. */
   constructor(
@@ -488,6 +559,12 @@ export class RedlockProtocol implements HoldProtocol {
     this.#hold = typeof key === 'string' ? mutexRedlockHold(key) : key;
     this.#commandTimeout = commandTimeout;
     this.#lanes = servers.runners.map(() => new ServerLane());
+    const { notifier } = servers;
+    // No server can tell which member holds a set back: its waiter listens on every member.
+    this.subscribe = subscribeToEach(
+      notifier.subscribe === undefined ? undefined : (notifier as ReleaseNotifier),
+      this.#hold.channels,
+    );
   }
 
   async acquire({ token, ttl, holdCount }: AcquireRequest): Promise<AcquireReply> {
@@ -527,7 +604,7 @@ export class RedlockProtocol implements HoldProtocol {
     return reply;
   }
 
-  async release(token: string, holdCount: number): Promise<number> {
+  async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const servers = this.#servers;
     const held = ({ replies }: Tally) => replies.filter(({ value }) => Number(value) >= 0).length;
     const { release, keys, channels } = this.#hold;
@@ -541,10 +618,10 @@ export class RedlockProtocol implements HoldProtocol {
     });
     const result = await verdict;
     if (result >= 0) this.#holdCount = result;
-    return result;
+    return releaseResult(result);
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const servers = this.#servers;
     const startedAt = monotonicNow();
     const extended = ({ replies }: Tally) =>
@@ -578,7 +655,7 @@ export class RedlockProtocol implements HoldProtocol {
     if (remaining < 0) {
       this.#giveBack(token, answers, (value) => Number(value) >= 0 || Number(value) === RETAKEN);
     }
-    return remaining;
+    return extendResult(remaining);
   }
 
   async status(token: string): Promise<HoldStatus> {
@@ -588,11 +665,6 @@ export class RedlockProtocol implements HoldProtocol {
       heldByAnyone: view.owner !== null,
       remainingForToken: view.owner === token ? view.remaining : 0,
     };
-  }
-
-  // A set's waiter listens for releases of its first member and finds the others by polling.
-  wakeChannel(_token: string): string {
-    return this.#hold.channels[0] as string;
   }
 
   /**
@@ -627,20 +699,14 @@ export class RedlockProtocol implements HoldProtocol {
 }
 
 /**
- * The `runner` a Redlock lock handle sees: it never runs scripts itself (its protocol does, on
- * every server), and it subscribes to release notifications on every server that offers them,
- * resolving once the first subscription is confirmed (a waiter also polls, so a down server
- * costs nothing but its wake-ups).
+ * Subscribes to release notifications on every server that offers them, resolving once the first
+ * subscription is confirmed (a waiter also polls, so a down server costs nothing but its
+ * wake-ups). Without `subscribe` when no server offers them.
  */
-function quorumNotifier(runners: readonly ScriptRunner[]): ScriptRunner & Partial<ReleaseNotifier> {
+function quorumNotifier(runners: readonly ScriptRunner[]): Partial<ReleaseNotifier> {
   const notifiers = runners.filter(hasReleaseNotifier);
-  // Never called by a mutex handle. Anything else that would run one script on "the" runner of a
-  // Redlock Locker (a primitive without quorum support) fails loudly instead of using one server.
-  const run = () =>
-    Promise.reject(new Error('this operation does not support a Locker over several servers (Redlock)'));
-  if (notifiers.length === 0) return { run };
+  if (notifiers.length === 0) return {};
   return {
-    run,
     subscribe: (channel, listener) =>
       new Promise<Unsubscribe>((resolve, reject) => {
         const unsubscribes: Unsubscribe[] = [];
@@ -673,4 +739,37 @@ function quorumNotifier(runners: readonly ScriptRunner[]): ScriptRunner & Partia
         }
       }),
   };
+}
+
+/**
+ * Two runners (e.g. two clients) on one server would let that server count twice towards the
+ * majority. Runners that describe their server (both adapters do: `host:port`) are compared by
+ * that description; the others cannot be checked. Best effort: one server reached under two
+ * addresses (a hostname and its IP, or through a proxy) is not recognised.
+ */
+function checkDistinctServers(runners: readonly ScriptRunner[]): void {
+  const seen = new Map<string, number>();
+  runners.forEach((runner, index) => {
+    const description = describeServer(runner);
+    if (description === undefined) return;
+    const first = seen.get(description);
+    if (first !== undefined) {
+      throw new LockOptionError(
+        'runner',
+        `runners ${first} and ${index} both describe the server ${description}: Redlock needs ` +
+          'independent servers, and one server must not count twice towards the majority.',
+      );
+    }
+    seen.set(description, index);
+  });
+}
+
+function describeServer(runner: ScriptRunner): string | undefined {
+  if (!hasDescription(runner)) return undefined;
+  try {
+    const description = runner.describe();
+    return typeof description === 'string' && description !== '' ? description : undefined;
+  } catch {
+    return undefined; // a description is for messages; failing to give one is no reason to refuse
+  }
 }

@@ -1,5 +1,5 @@
 /**
- * Waiting for replicas (B4b): after a lock is written on a primary, `WAIT count timeout` on the
+ * Waiting for replicas: after a lock is written on a primary, `WAIT count timeout` on the
  * same connection blocks until `count` replicas acknowledged every write this connection made, or
  * the timeout passes. A lock that too few replicas acknowledged would be lost if the primary
  * failed over right then, so it is given back and reported as not acquired.
@@ -9,7 +9,15 @@
  */
 import { LockRedisError } from '../errors.js';
 import type { ReplicaWaiter } from '../port/capabilities.js';
-import type { AcquireReply, AcquireRequest, HoldProtocol, HoldStatus } from './protocol.js';
+import type {
+  AcquireReply,
+  AcquireRequest,
+  ExtendResult,
+  HoldProtocol,
+  HoldStatus,
+  ReleaseResult,
+  Subscribe,
+} from './protocol.js';
 
 /** The `replicas` lock option: how many replicas must acknowledge a lock, within how many ms. */
 export interface ReplicaAcknowledgement {
@@ -31,9 +39,11 @@ export class ReplicatedProtocol implements HoldProtocol {
   readonly #inner: HoldProtocol;
   readonly #waiter: ReplicaWaiter;
   readonly #replicas: ReplicaAcknowledgement;
+  readonly subscribe: Subscribe | undefined;
 
   constructor(inner: HoldProtocol, waiter: ReplicaWaiter, replicas: ReplicaAcknowledgement) {
     this.#inner = inner;
+    this.subscribe = inner.subscribe;
     this.#waiter = waiter;
     this.#replicas = replicas;
   }
@@ -53,13 +63,13 @@ export class ReplicatedProtocol implements HoldProtocol {
     return { acquired: false, fencingToken: undefined, queued: false };
   }
 
-  release(token: string, holdCount: number): Promise<number> {
+  release(token: string, holdCount: number): Promise<ReleaseResult> {
     return this.#inner.release(token, holdCount);
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
-    const remaining = await this.#inner.extend(token, ms, replace);
-    if (remaining < 0) return remaining;
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
+    const result = await this.#inner.extend(token, ms, replace);
+    if (result.kind !== 'extended') return result;
     let acknowledged: number;
     try {
       acknowledged = await this.#wait();
@@ -75,15 +85,11 @@ export class ReplicatedProtocol implements HoldProtocol {
         ),
       );
     }
-    return remaining;
+    return result;
   }
 
   status(token: string): Promise<HoldStatus> {
     return this.#inner.status(token);
-  }
-
-  wakeChannel(token: string): string {
-    return this.#inner.wakeChannel(token);
   }
 
   #wait(): Promise<number> {

@@ -1,14 +1,96 @@
 /**
- * The ways of holding a lock handle that every primitive shares: acquire-or-throw, one attempt,
- * and run-a-callback-then-release. The mutex's `Locker` methods, the semaphore and the
- * read-write lock all go through these, so they behave the same on every path.
+ * The front every primitive shares: acquire-or-throw, one attempt, and run-a-callback-then-
+ * release, over a {@link MakeHold} that makes the primitive's handles. The mutex's `Locker`
+ * methods, the semaphore and the read-write lock all go through it, so they behave the same on
+ * every path.
  *
  * @internal
  */
-import { LockAcquireError } from '../errors.js';
+import { LockAcquireError, LockOptionError } from '../errors.js';
 import { optionsObject } from '../options.js';
+import type { CallChainLocks } from './call-chain-locks.js';
 import type { Lock } from './lock.js';
 import type { WaitOutcome } from './wait.js';
+
+/** Per-call options of a front method: lock options and the call's own `signal`. */
+export type WithSignal = { signal?: AbortSignal };
+
+/**
+ * Makes the handle of one hold, not yet acquired, from per-call options (the signal already
+ * split off). `oneAttempt` for `tryAcquire`: the handle makes one attempt and never queues.
+ * Throws a {@link LockOptionError} for an invalid option, before anything is sent to Redis.
+ */
+export type MakeHold<Options> = (options: Options | undefined, oneAttempt: boolean) => Lock;
+
+/** Makes a handle and acquires it, waiting as its options say, or throws `LOCK_NOT_ACQUIRED`. */
+export function acquireHold<Given extends WithSignal>(
+  make: MakeHold<Omit<Given, 'signal'>>,
+  options: Given | null | undefined,
+): Promise<Lock> {
+  return acquireOrThrow(make(withoutSignal(options), false), options?.signal);
+}
+
+/** Makes a handle and tries once: resolves it held, or `null` when the hold is taken elsewhere. */
+export async function tryAcquireHold<Given extends WithSignal>(
+  make: MakeHold<Omit<Given, 'signal'>>,
+  options: Given | null | undefined,
+): Promise<Lock | null> {
+  const lock = make(withoutSignal(options), true);
+  return (await lock.acquire({ signal: options?.signal })) ? lock : null;
+}
+
+/** How {@link runHold} runs a callback. */
+export interface RunHoldOptions {
+  /** The call as documented, for the error when `fn` is not a function: `withLock(name, fn, options?)`. */
+  readonly usage: string;
+  /**
+   * Holds by async call chain: a call nested in a hold of the same `chainName` runs inside it
+   * instead of waiting for it. `undefined` with `asyncReentrancy: false`.
+   */
+  readonly callChain?: CallChainLocks | undefined;
+  readonly chainName?: string;
+  /** Throws when the nested call cannot run inside `outer` (a write inside a read). */
+  readonly checkNested?: (outer: Lock) => void;
+}
+
+/**
+ * Makes a handle, acquires it, runs `fn` with it and releases it on every path (see
+ * {@link runWhileHeld}); nested in a hold of the same call chain, runs `fn` within that hold.
+ */
+export async function runHold<Given extends WithSignal, T>(
+  make: MakeHold<Omit<Given, 'signal'>>,
+  fn: (lock: Lock) => T,
+  options: Given | null | undefined,
+  how: RunHoldOptions,
+): Promise<HeldRun<T>> {
+  if (typeof fn !== 'function') throw new LockOptionError('fn', `${how.usage} needs a function to run.`);
+  const lock = make(withoutSignal(options), false);
+  const { callChain, chainName } = how;
+  const outer = chainName === undefined ? undefined : callChain?.held(chainName);
+  if (callChain !== undefined && outer !== undefined) {
+    how.checkNested?.(outer.lock);
+    return { acquired: true, value: await callChain.runNested(outer, () => fn(outer.lock)) };
+  }
+  return runWhileHeld(
+    lock,
+    fn,
+    options?.signal,
+    callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
+  );
+}
+
+/** {@link runHold}, throwing `LOCK_NOT_ACQUIRED` when the hold could not be had. */
+export async function withHold<Given extends WithSignal, T>(
+  make: MakeHold<Omit<Given, 'signal'>>,
+  fn: (lock: Lock) => T,
+  options: Given | null | undefined,
+  how: RunHoldOptions & { readonly lockName: string },
+): Promise<Awaited<T>> {
+  const outcome = await runHold(make, fn, options, how);
+  if (!outcome.acquired)
+    throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: how.lockName, ...outcome });
+  return outcome.value;
+}
 
 /** Acquires `lock`, waiting as its options say, or throws `LOCK_NOT_ACQUIRED`. */
 export async function acquireOrThrow(lock: Lock, signal: AbortSignal | undefined): Promise<Lock> {

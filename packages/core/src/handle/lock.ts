@@ -8,11 +8,9 @@
  */
 import { nanoid } from 'nanoid';
 import { clockDrift, monotonicNow } from '../clock.js';
-import type { AcquireReply, HoldProtocol, HoldStatus } from '../deployments/protocol.js';
+import type { AcquireReply, HoldProtocol, HoldStatus, ReleaseResult } from '../deployments/protocol.js';
 import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from '../errors.js';
 import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from '../options.js';
-import { hasReleaseNotifier } from '../port/capabilities.js';
-import type { ScriptRunner } from '../port/runner.js';
 import { withDeadline } from './deadline.js';
 import { callHook, type LockHooks } from './hooks.js';
 import { Lease, type RenewalResult } from './lease.js';
@@ -33,12 +31,19 @@ export interface ExtendOptions {
   replace?: boolean;
 }
 
+/**
+ * What {@link Lock}'s background clean-up is told about the attempt it follows: whether that
+ * attempt may have taken the lock (then it is released with this handle's token) or surely took
+ * nothing (then only a queue place it may have left is given back).
+ */
+const TOOK_IT: Promise<boolean> = Promise.resolve(true);
+const TOOK_NOTHING: Promise<boolean> = Promise.resolve(false);
+
 /** Where a handle is in its life. */
 export type LockState = 'unlocked' | 'acquiring' | 'held' | 'released' | 'lost';
 
 /** What a lock handle needs from its Locker. @internal */
 export interface LockContext {
-  readonly runner: ScriptRunner;
   readonly name: string;
   readonly key: string;
   readonly options: ResolvedLockOptions;
@@ -61,11 +66,10 @@ export class Lock implements AsyncDisposable {
   /** The options in force for this handle, with defaults applied. */
   readonly options: ResolvedLockOptions;
 
-  readonly #runner: ScriptRunner;
   readonly #hooks: LockHooks;
   readonly #protocol: HoldProtocol;
-  // Made on first read of `signal`: most holds end in a plain release nobody listens for, and an
-  // AbortController plus an error with a stack per lock was the largest cost of a fast lock.
+  // Made on first read of `signal`: most holds end in a plain release nobody listens for, so a
+  // hold nobody watches pays for no AbortController and no error with a stack.
   #lifetime: AbortController | undefined;
   #endReason: { readonly reason: LockLostReason; readonly cause: unknown } | undefined;
   #state: LockState = 'unlocked';
@@ -91,7 +95,6 @@ export class Lock implements AsyncDisposable {
 
   /** @internal Use `Locker.createLock` or `Locker.acquire`. */
   constructor(context: LockContext) {
-    this.#runner = context.runner;
     this.#hooks = context.hooks;
     this.#protocol = context.protocol;
     this.name = context.name;
@@ -111,9 +114,15 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Aborted when this handle's hold ends, with a {@link LockLostError} as `reason` whose
-   * `reason` field says why: `released`, or `expired`/`taken`/`unreachable` when the lock was lost.
-   * Pass it to work that must stop when the lock is no longer held.
+   * Aborted when this handle's hold ends, however it ends, with a {@link LockLostError} as
+   * `reason` whose `reason` field says why: `released` for this handle's own release (the normal
+   * end), or `expired`/`taken`/`unreachable` when the lock was lost. Pass it to work that must
+   * stop when the lock is no longer held: work still running after a release holds no lock
+   * either, so the signal aborts then too.
+   *
+   * Only a loss is reported as one: it moves the handle to `state: 'lost'` and calls the `onLost`
+   * hook, while a release moves it to `'released'` and calls `onReleased`. Code that reacts to the
+   * signal and cares only about losses checks `reason.reason !== 'released'`.
    */
   get signal(): AbortSignal {
     if (this.#lifetime === undefined) {
@@ -276,7 +285,7 @@ export class Lock implements AsyncDisposable {
   async #acquireFirstEntry(signal: AbortSignal | undefined): Promise<WaitOutcome> {
     const stop = new WaitStop(signal);
     this.#waitStop = stop;
-    const runner = this.#runner;
+    const subscribe = this.#protocol.subscribe;
     let outcome: WaitOutcome;
     try {
       outcome = await waitForLock({
@@ -285,13 +294,12 @@ export class Lock implements AsyncDisposable {
         stop,
         attempt: (mayQueue, settleBy) => this.#attemptFirstEntry(mayQueue, settleBy),
         onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
-        subscribeToReleases: hasReleaseNotifier(runner)
-          ? (listener) => runner.subscribe(this.#protocol.wakeChannel(this.token), listener)
-          : undefined,
+        subscribeToReleases:
+          subscribe === undefined ? undefined : (listener) => subscribe(this.token, listener),
       });
     } catch (error) {
       this.#state = 'unlocked';
-      if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
+      if (this.#queued) this.#releaseInBackground(TOOK_NOTHING);
       throw error;
     } finally {
       stop.dispose();
@@ -299,13 +307,13 @@ export class Lock implements AsyncDisposable {
     }
     if (!outcome.acquired) {
       this.#state = 'unlocked';
-      if (this.#queued) this.#releaseInBackground(Promise.resolve(false));
+      if (this.#queued) this.#releaseInBackground(TOOK_NOTHING);
       return outcome;
     }
     if (stop.stopped) {
       // release() came in after the winning reply but before this continuation ran.
       this.#state = 'unlocked';
-      this.#releaseInBackground(Promise.resolve(true));
+      this.#releaseInBackground(TOOK_IT);
       throw new LockAcquireError('LOCK_ACQUIRE_ABORTED', {
         lockName: this.name,
         ...outcome,
@@ -387,7 +395,7 @@ export class Lock implements AsyncDisposable {
     if (this.#state !== 'held') {
       // The hold ended locally (deadline passed) while the re-entry was in flight: the handle is
       // spent, so give back whatever the re-entry refreshed.
-      if (reply.acquired) this.#releaseInBackground(Promise.resolve(true));
+      if (reply.acquired) this.#releaseInBackground(TOOK_IT);
       return false;
     }
     if (!reply.acquired) {
@@ -407,20 +415,24 @@ export class Lock implements AsyncDisposable {
       this.#releaseSent = true;
       this.#lease?.stop();
     }
-    let result: number;
+    let result: ReleaseResult;
     try {
       result = await this.#bounded(this.#sendRelease(target), 'release');
     } catch (error) {
       if (target === 0) this.#end('unreachable', error);
       throw error;
     }
-    if (result < 0) {
-      this.#end('taken');
-      return false;
+    switch (result.kind) {
+      case 'not-held':
+        this.#end('taken');
+        return false;
+      case 'released':
+        this.#end('released');
+        return true;
+      case 'still-held':
+        this.#holdCount = result.holdCount;
+        return true;
     }
-    this.#holdCount = result;
-    if (result === 0) this.#end('released');
-    return true;
   }
 
   /**
@@ -488,7 +500,7 @@ export class Lock implements AsyncDisposable {
     }
   }
 
-  #sendRelease(holdCount: number): Promise<number> {
+  #sendRelease(holdCount: number): Promise<ReleaseResult> {
     this.#queued = false;
     return this.#protocol.release(this.token, holdCount);
   }
@@ -517,8 +529,8 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Once `attempt` settles, releases what it may have taken, and leaves the queue it may have
-   * joined; never rejects. Clean-ups run one after the other, and the next attempt of this handle
+   * Once `attempt` settles (true: it may have taken the lock), releases what it may have taken,
+   * and leaves the queue it may have joined; never rejects. Clean-ups run one after the other, and the next attempt of this handle
    * waits for them: a late release must never delete a hold taken with the same token after it.
    */
   #releaseInBackground(attempt: Promise<boolean>): void {
@@ -536,14 +548,18 @@ export class Lock implements AsyncDisposable {
   }
 
   async #extendInRedis(ms: number, replace: boolean): Promise<RenewalResult> {
-    const reply = await this.#protocol.extend(this.token, ms, replace);
-    if (reply === -1) {
-      // Gone before our own deadline: deleted, flushed or failed over, not expired.
-      const stillValid = this.#lease !== undefined && monotonicNow() < this.#lease.validUntil;
-      return { held: false, reason: stillValid ? 'taken' : 'expired' };
+    const result = await this.#protocol.extend(this.token, ms, replace);
+    switch (result.kind) {
+      case 'extended':
+        return { held: true, ttl: result.remaining };
+      case 'taken':
+        return { held: false, reason: 'taken' };
+      case 'gone': {
+        // Gone before our own deadline: deleted, flushed or failed over, not expired.
+        const stillValid = this.#lease !== undefined && monotonicNow() < this.#lease.validUntil;
+        return { held: false, reason: stillValid ? 'taken' : 'expired' };
+      }
     }
-    if (reply === -2) return { held: false, reason: 'taken' };
-    return { held: true, ttl: reply };
   }
 
   #status(): Promise<HoldStatus> {

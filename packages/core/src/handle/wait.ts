@@ -27,12 +27,12 @@ export interface WaitParams {
   /** Ends the wait: the caller's signal, or the handle's own `release()`. */
   readonly stop: WaitStop;
   /**
-   * One acquire attempt: resolves true when the lock was taken. `mayRetry` is false for an attempt
+   * One acquire attempt: resolves true when the lock was taken. `mayQueue` is false for an attempt
    * after which the wait surely ends (a fair lock then does not queue). `settleBy` is the
    * monotonic time by which the attempt must have settled: the attempt rejects with a
    * `REDIS_TIMEOUT` {@link LockRedisError} when Redis has not answered by then.
    */
-  readonly attempt: (mayRetry: boolean, settleBy: number) => Promise<boolean>;
+  readonly attempt: (mayQueue: boolean, settleBy: number) => Promise<boolean>;
   /**
    * Called with the attempt that was in flight when the wait was stopped: it may still take the
    * lock, which must then be released rather than forgotten.
@@ -77,10 +77,10 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
   let lastFailure: LockRedisError | undefined;
   try {
     for (let retry = 0; ; retry += 1) {
-      const mayRetry = retry < options.retryCount && monotonicNow() < budgetEnd;
+      const mayQueue = retry < options.retryCount && monotonicNow() < budgetEnd;
       if (stop.stopped) throw new AbortedWait(stop.reason);
       attempts += 1;
-      const attempt = params.attempt(mayRetry, settleBy);
+      const attempt = params.attempt(mayQueue, settleBy);
       try {
         const acquired = await raceWithStop(attempt, stop, () => params.onAbandonedAttempt(attempt));
         if (acquired) return outcome(true);
@@ -89,7 +89,7 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
         if (!LockRedisError.isInstance(error)) throw error;
         lastFailure = error;
       }
-      if (!mayRetry) break;
+      if (!mayQueue) break;
       // The attempt may have used up the budget: then the wait ends without subscribing.
       const budgetLeft = budgetEnd - monotonicNow();
       if (budgetLeft <= 0) break;

@@ -13,10 +13,16 @@
 import {
   type AcquireReply,
   type AcquireRequest,
+  type ExtendResult,
+  extendResult,
   type HoldProtocol,
   type HoldStatus,
   parseAcquireReply,
+  type ReleaseResult,
+  releaseResult,
   runScript,
+  type Subscribe,
+  subscribeVia,
 } from '../deployments/protocol.js';
 import type { RedlockHold } from '../deployments/redlock.js';
 import { LockOptionError } from '../errors.js';
@@ -24,6 +30,7 @@ import { Lock, type LockContext } from '../handle/lock.js';
 import { hashedPart, hashSlot } from '../hash-slot.js';
 import { lockKey, releaseChannel } from '../keys.js';
 import { checkLockName, type LockOptions } from '../options.js';
+import type { ReleaseNotifier } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
 import {
   MULTI_ACQUIRE_SCRIPT,
@@ -157,11 +164,18 @@ export class MultiMutexProtocol implements HoldProtocol {
   readonly #channels: readonly string[];
   // The member the last attempt found held by someone else: the release worth waking up for.
   #blocker = 0;
+  /**
+   * A waiter listens on one channel: that of the member that held the set back at its first
+   * attempt. A release of that member (alone or in a set) wakes it; a member that holds it back
+   * later is found by its retry schedule.
+   */
+  readonly subscribe: Subscribe | undefined;
 
-  constructor(runner: ScriptRunner, keys: readonly string[]) {
+  constructor(runner: ScriptRunner, notifier: ReleaseNotifier | undefined, keys: readonly string[]) {
     this.#runner = runner;
     this.#keys = keys;
     this.#channels = keys.map(releaseChannel);
+    this.subscribe = subscribeVia(notifier, () => this.#channels[this.#blocker] as string);
   }
 
   async acquire({ token, ttl, holdCount }: AcquireRequest): Promise<AcquireReply> {
@@ -171,26 +185,17 @@ export class MultiMutexProtocol implements HoldProtocol {
     return parseAcquireReply(reply);
   }
 
-  async release(token: string, holdCount: number): Promise<number> {
+  async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const args = [token, holdCount, ...this.#channels];
-    return Number(await runScript(this.#runner, MULTI_RELEASE_SCRIPT, this.#keys, args));
+    return releaseResult(await runScript(this.#runner, MULTI_RELEASE_SCRIPT, this.#keys, args));
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const args = [token, ms, replace ? 1 : 0];
-    return Number(await runScript(this.#runner, MULTI_EXTEND_SCRIPT, this.#keys, args));
+    return extendResult(await runScript(this.#runner, MULTI_EXTEND_SCRIPT, this.#keys, args));
   }
 
   async status(token: string): Promise<HoldStatus> {
     return lockSetStatus(await runScript(this.#runner, MULTI_INSPECT_SCRIPT, this.#keys, []), token);
-  }
-
-  /**
-   * One channel per waiter: the member that held the set back at the last attempt. A release of
-   * that member (alone or in a set) wakes the waiter; a member that blocks it later is found by
-   * its retry schedule.
-   */
-  wakeChannel(_token: string): string {
-    return this.#channels[this.#blocker] as string;
   }
 }

@@ -7,10 +7,16 @@
 import {
   type AcquireReply,
   type AcquireRequest,
+  type ExtendResult,
+  extendResult,
   type HoldProtocol,
   type HoldStatus,
   parseAcquireReply,
+  type ReleaseResult,
+  releaseResult,
   runScript,
+  type Subscribe,
+  subscribeVia,
 } from '../deployments/protocol.js';
 import {
   fencingCounterKey,
@@ -20,6 +26,7 @@ import {
   wakeChannelPrefix,
 } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
+import type { ReleaseNotifier } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
 import {
   ACQUIRE_SCRIPT,
@@ -30,9 +37,19 @@ import {
   RELEASE_SCRIPT,
 } from '../scripts/index.js';
 
-/** The protocol of a mutex at `key`: fair when `options.fair` is set. @internal */
-export function mutexProtocol(runner: ScriptRunner, key: string, options: ResolvedLockOptions): HoldProtocol {
-  return options.fair ? new FairMutexProtocol(runner, key, options) : new MutexProtocol(runner, key);
+/**
+ * The protocol of a mutex at `key` on one server (or one Cluster): fair when `options.fair` is
+ * set. `notifier` wakes waiters; without one they poll. @internal
+ */
+export function mutexProtocol(
+  runner: ScriptRunner,
+  notifier: ReleaseNotifier | undefined,
+  key: string,
+  options: ResolvedLockOptions,
+): HoldProtocol {
+  return options.fair
+    ? new FairMutexProtocol(runner, notifier, key, options)
+    : new MutexProtocol(runner, notifier, key);
 }
 
 // Classes rather than closures: a protocol is made per lock handle, on the fast path.
@@ -40,11 +57,13 @@ class MutexProtocol implements HoldProtocol {
   protected readonly runner: ScriptRunner;
   protected readonly lockKeys: readonly [lock: string, fencingCounter: string];
   readonly #channel: string;
+  readonly subscribe: Subscribe | undefined;
 
-  constructor(runner: ScriptRunner, key: string) {
+  constructor(runner: ScriptRunner, notifier: ReleaseNotifier | undefined, key: string) {
     this.runner = runner;
     this.lockKeys = [key, fencingCounterKey(key)];
     this.#channel = releaseChannel(key);
+    this.subscribe = subscribeVia(notifier, (token) => this.wakeChannel(token));
   }
 
   async acquire({ token, ttl, holdCount, fencing }: AcquireRequest): Promise<AcquireReply> {
@@ -52,14 +71,14 @@ class MutexProtocol implements HoldProtocol {
     return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.lockKeys, args));
   }
 
-  async release(token: string, holdCount: number): Promise<number> {
+  async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const args = [token, holdCount, this.#channel];
-    return Number(await runScript(this.runner, RELEASE_SCRIPT, this.lockKeys, args));
+    return releaseResult(await runScript(this.runner, RELEASE_SCRIPT, this.lockKeys, args));
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const args = [token, ms, replace ? 1 : 0];
-    return Number(await runScript(this.runner, EXTEND_SCRIPT, this.lockKeys, args));
+    return extendResult(await runScript(this.runner, EXTEND_SCRIPT, this.lockKeys, args));
   }
 
   async status(token: string): Promise<HoldStatus> {
@@ -67,7 +86,8 @@ class MutexProtocol implements HoldProtocol {
     return { heldByAnyone: owner !== null, remainingForToken: owner === token ? remaining : 0 };
   }
 
-  wakeChannel(_token: string): string {
+  /** The channel on which `token` is told to try again. */
+  protected wakeChannel(_token: string): string {
     return this.#channel;
   }
 }
@@ -77,8 +97,13 @@ class FairMutexProtocol extends MutexProtocol {
   readonly #wakePrefix: string;
   readonly #placeTtl: number;
 
-  constructor(runner: ScriptRunner, key: string, options: ResolvedLockOptions) {
-    super(runner, key);
+  constructor(
+    runner: ScriptRunner,
+    notifier: ReleaseNotifier | undefined,
+    key: string,
+    options: ResolvedLockOptions,
+  ) {
+    super(runner, notifier, key);
     this.#fairKeys = [...this.lockKeys, queueKey(key), queueDeadlinesKey(key)];
     this.#wakePrefix = wakeChannelPrefix(key);
     this.#placeTtl = queuePlaceTtl(options);
@@ -95,12 +120,13 @@ class FairMutexProtocol extends MutexProtocol {
     return parseAcquireReply(await runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args));
   }
 
-  override async release(token: string, holdCount: number): Promise<number> {
+  override async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const args = [token, holdCount, this.#wakePrefix];
-    return Number(await runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, args));
+    return releaseResult(await runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, args));
   }
 
-  override wakeChannel(token: string): string {
+  // Only the next waiter in line is woken: each listens on a channel of its own.
+  protected override wakeChannel(token: string): string {
     return this.#wakePrefix + token;
   }
 }

@@ -6,30 +6,36 @@
  * `scripts/read-write-lock.ts`.
  */
 
+import { checkPrimitiveOptions, checkPrimitiveReplicas, type Deployment } from '../deployments/deployment.js';
 import {
   type AcquireReply,
   type AcquireRequest,
+  type ExtendResult,
+  extendResult,
   type HoldProtocol,
   type HoldStatus,
   parseAcquireReply,
+  type ReleaseResult,
+  releaseResult,
   runScript,
+  type Subscribe,
+  subscribeVia,
 } from '../deployments/protocol.js';
-import { LockAcquireError, LockMisuseError, LockOptionError } from '../errors.js';
+import { LockMisuseError } from '../errors.js';
 import type { CallChainLocks } from '../handle/call-chain-locks.js';
 import { withDeadline } from '../handle/deadline.js';
-import { acquireOrThrow, runWhileHeld, withoutSignal } from '../handle/holding.js';
+import { acquireHold, type MakeHold, tryAcquireHold, withHold } from '../handle/holding.js';
 import type { LockHooks } from '../handle/hooks.js';
 import { Lock } from '../handle/lock.js';
 import { fencingCounterKey, readersKey, releaseChannel, writersWaitingKey } from '../keys.js';
 import {
-  checkNeitherReentrantNorFair,
   type LockOptions,
   optionsObject,
   type ResolvedLockOptions,
-  refuseReplicas,
   resolveLockOptions,
   stripUndefined,
 } from '../options.js';
+import type { ReleaseNotifier } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
 import {
   EXTEND_SCRIPT,
@@ -89,7 +95,7 @@ export interface ReadWriteLockReport {
 
 /** What a read-write lock needs from its Locker. @internal */
 export interface ReadWriteLockContext {
-  readonly runner: ScriptRunner;
+  readonly deployment: Deployment;
   readonly name: string;
   /** The writer's key, `readWriteLockKey(prefix, name)`. */
   readonly key: string;
@@ -103,8 +109,6 @@ export interface ReadWriteLockContext {
 }
 
 type Mode = 'read' | 'write';
-
-const NEITHER_REENTRANT_NOR_FAIR = 'a read-write lock is neither reentrant nor fair (it prefers writers)';
 
 /**
  * A read-write lock: any number of read holds at once, or one write hold. Get one with
@@ -142,7 +146,7 @@ export class ReadWriteLock {
   /** The writer's Redis key, `${prefix}{${name}}:rw`; the other keys add a suffix to it. */
   readonly key: string;
 
-  readonly #runner: ScriptRunner;
+  readonly #deployment: Deployment;
   readonly #hooks: LockHooks;
   readonly #callChain: CallChainLocks | undefined;
   readonly #defaults: LockOptions;
@@ -155,12 +159,12 @@ export class ReadWriteLock {
    */
   constructor(context: ReadWriteLockContext) {
     const options = optionsObject(context.options);
-    checkNeitherReentrantNorFair(options, NEITHER_REENTRANT_NOR_FAIR);
+    checkPrimitiveOptions('read-write lock', options);
     const base = { ...context.defaults, reentrant: false, fair: false };
-    const resolved = refuseReplicas(resolveLockOptions(base, options), 'read-write locks');
+    const resolved = checkPrimitiveReplicas('read-write lock', resolveLockOptions(base, options));
     this.#inspectTimeout = resolved.commandTimeout;
     this.#defaults = { ...base, ...stripUndefined(options) };
-    this.#runner = context.runner;
+    this.#deployment = context.deployment;
     this.#hooks = context.hooks;
     this.#callChain = context.callChain;
     this.name = context.name;
@@ -193,7 +197,7 @@ export class ReadWriteLock {
    * @throws {LockOptionError} for an invalid option.
    */
   async acquireRead(options?: ReadWriteAcquireOptions): Promise<Lock> {
-    return acquireOrThrow(this.#create('read', withoutSignal(options)), options?.signal);
+    return acquireHold(this.#makeRead, options);
   }
 
   /**
@@ -205,7 +209,7 @@ export class ReadWriteLock {
    * @throws {LockOptionError} for an invalid option.
    */
   async acquireWrite(options?: ReadWriteAcquireOptions): Promise<Lock> {
-    return acquireOrThrow(this.#create('write', withoutSignal(options)), options?.signal);
+    return acquireHold(this.#makeWrite, options);
   }
 
   /**
@@ -214,7 +218,7 @@ export class ReadWriteLock {
    * @throws {LockOptionError} for an invalid option.
    */
   async tryAcquireRead(options?: ReadWriteAcquireOptions): Promise<Lock | null> {
-    return this.#tryAcquire('read', options);
+    return tryAcquireHold(this.#makeRead, options);
   }
 
   /**
@@ -224,7 +228,7 @@ export class ReadWriteLock {
    * @throws {LockOptionError} for an invalid option.
    */
   async tryAcquireWrite(options?: ReadWriteAcquireOptions): Promise<Lock | null> {
-    return this.#tryAcquire('write', options);
+    return tryAcquireHold(this.#makeWrite, options);
   }
 
   /**
@@ -233,7 +237,7 @@ export class ReadWriteLock {
    * @throws {LockAcquireError} when the hold cannot be had; `fn` is not called.
    */
   async withRead<T>(fn: (lock: Lock) => Promise<T> | T, options?: ReadWriteAcquireOptions): Promise<T> {
-    return this.#runHeld('read', fn, options);
+    return withHold(this.#makeRead, fn, options, this.#runOptions('read'));
   }
 
   /**
@@ -243,7 +247,7 @@ export class ReadWriteLock {
    * @throws {LockMisuseError} when nested in a `withRead` on this lock in the same call chain.
    */
   async withWrite<T>(fn: (lock: Lock) => Promise<T> | T, options?: ReadWriteAcquireOptions): Promise<T> {
-    return this.#runHeld('write', fn, options);
+    return withHold(this.#makeWrite, fn, options, this.#runOptions('write'));
   }
 
   /**
@@ -252,21 +256,17 @@ export class ReadWriteLock {
    * @throws {LockRedisError} when Redis fails.
    */
   async inspect(): Promise<ReadWriteLockReport> {
-    const reading = inspectReadWriteLock(this.#runner, this.#keys, '', true);
+    const reading = this.#deployment.inspectReadWrite(this.#keys, '', true).then(parseReadWriteState);
     const state = await withDeadline(reading, this.#inspectTimeout, 'rw-inspect');
     return { name: this.name, key: this.key, ...state.report };
   }
 
   #create(mode: Mode, given: ReadWriteLockOptions | undefined): Lock {
     const options = optionsObject(given);
-    checkNeitherReentrantNorFair(options, NEITHER_REENTRANT_NOR_FAIR);
-    const resolved = refuseReplicas(resolveLockOptions(this.#defaults, options), 'read-write locks');
-    const protocol =
-      mode === 'read'
-        ? new ReadProtocol(this.#runner, this.#keys)
-        : new WriteProtocol(this.#runner, this.#keys, resolved);
+    checkPrimitiveOptions('read-write lock', options);
+    const resolved = checkPrimitiveReplicas('read-write lock', resolveLockOptions(this.#defaults, options));
+    const protocol = this.#deployment.readWriteHold(this.#keys, mode === 'write', resolved);
     return new Lock({
-      runner: this.#runner,
       name: this.name,
       // The key that holds this handle's hold: the readers' set, or the writer's hash.
       key: mode === 'read' ? readersKey(this.key) : this.key,
@@ -276,44 +276,28 @@ export class ReadWriteLock {
     });
   }
 
-  async #tryAcquire(mode: Mode, options: ReadWriteAcquireOptions | undefined): Promise<Lock | null> {
-    const lock = this.#create(mode, { ...withoutSignal(options), retryCount: 0 });
-    return (await lock.acquire({ signal: options?.signal })) ? lock : null;
-  }
+  readonly #makeRead: MakeHold<ReadWriteLockOptions> = (options, oneAttempt) =>
+    this.#create('read', oneAttempt ? { ...options, retryCount: 0 } : options);
 
-  async #runHeld<T>(
-    mode: Mode,
-    fn: (lock: Lock) => Promise<T> | T,
-    options: ReadWriteAcquireOptions | undefined,
-  ): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw new LockOptionError(
-        'fn',
-        `with${mode === 'read' ? 'Read' : 'Write'}(fn, options?) needs a function to run.`,
-      );
-    }
-    const lock = this.#create(mode, withoutSignal(options));
-    const callChain = this.#callChain;
-    const outer = callChain?.held(this.name);
-    if (callChain !== undefined && outer !== undefined) {
-      // Nested in a hold of this lock by the same call chain: run inside it rather than wait for it.
-      if (mode === 'write' && outer.lock.key !== this.key) {
-        throw new LockMisuseError(
-          `Cannot take the write hold of "${this.name}" inside a read hold of it in the same call chain: it would wait for itself. Take the write hold first.`,
-        );
-      }
-      return callChain.runNested(outer, () => fn(outer.lock));
-    }
-    const outcome = await runWhileHeld(
-      lock,
-      fn,
-      options?.signal,
-      callChain === undefined ? undefined : (run) => callChain.runHolding(lock, run),
-    );
-    if (!outcome.acquired) {
-      throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: this.name, ...outcome });
-    }
-    return outcome.value;
+  readonly #makeWrite: MakeHold<ReadWriteLockOptions> = (options, oneAttempt) =>
+    this.#create('write', oneAttempt ? { ...options, retryCount: 0 } : options);
+
+  #runOptions(mode: Mode) {
+    return {
+      usage: `with${mode === 'read' ? 'Read' : 'Write'}(fn, options?)`,
+      lockName: this.name,
+      callChain: this.#callChain,
+      chainName: this.name,
+      // Nested in a hold of this lock by the same call chain: run inside it rather than wait for
+      // it, except a write inside a read, which would wait for itself.
+      checkNested: (outer: Lock) => {
+        if (mode === 'write' && outer.key !== this.key) {
+          throw new LockMisuseError(
+            `Cannot take the write hold of "${this.name}" inside a read hold of it in the same call chain: it would wait for itself. Take the write hold first.`,
+          );
+        }
+      },
+    };
   }
 }
 
@@ -322,27 +306,38 @@ function readWriteKeys(key: string): readonly string[] {
   return [key, readersKey(key), writersWaitingKey(key), fencingCounterKey(key)];
 }
 
+/** The protocol of a read hold (`write: false`) or the write hold, on one server. @internal */
+export function readWriteProtocol(
+  runner: ScriptRunner,
+  notifier: ReleaseNotifier | undefined,
+  keys: readonly string[],
+  write: boolean,
+  options: ResolvedLockOptions,
+): HoldProtocol {
+  return write
+    ? new WriteProtocol(runner, notifier, keys, options)
+    : new ReadProtocol(runner, notifier, keys);
+}
+
 // Classes rather than closures: a protocol is made per lock handle, on the fast path.
 abstract class ReadWriteProtocol implements HoldProtocol {
   protected readonly runner: ScriptRunner;
   protected readonly keys: readonly string[];
   protected readonly channel: string;
+  readonly subscribe: Subscribe | undefined;
 
-  constructor(runner: ScriptRunner, keys: readonly string[]) {
+  constructor(runner: ScriptRunner, notifier: ReleaseNotifier | undefined, keys: readonly string[]) {
     this.runner = runner;
     this.keys = keys;
     this.channel = releaseChannel(keys[0] as string);
+    // Readers and writers wait on the one release channel of the lock.
+    this.subscribe = subscribeVia(notifier, () => this.channel);
   }
 
   abstract acquire(request: AcquireRequest): Promise<AcquireReply>;
-  abstract release(token: string, holdCount: number): Promise<number>;
-  abstract extend(token: string, ms: number, replace: boolean): Promise<number>;
+  abstract release(token: string, holdCount: number): Promise<ReleaseResult>;
+  abstract extend(token: string, ms: number, replace: boolean): Promise<ExtendResult>;
   abstract status(token: string): Promise<HoldStatus>;
-
-  /** Readers and writers wait on the one release channel of the lock. */
-  wakeChannel(_token: string): string {
-    return this.channel;
-  }
 }
 
 class ReadProtocol extends ReadWriteProtocol {
@@ -351,13 +346,14 @@ class ReadProtocol extends ReadWriteProtocol {
     return parseAcquireReply(await runScript(this.runner, RW_READ_ACQUIRE_SCRIPT, this.keys, args));
   }
 
-  async release(token: string, _holdCount: number): Promise<number> {
-    return Number(await runScript(this.runner, RW_READ_RELEASE_SCRIPT, this.keys, [token, this.channel]));
+  async release(token: string, _holdCount: number): Promise<ReleaseResult> {
+    const reply = await runScript(this.runner, RW_READ_RELEASE_SCRIPT, this.keys, [token, this.channel]);
+    return releaseResult(reply);
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const args = [token, ms, replace ? 1 : 0];
-    return Number(await runScript(this.runner, RW_READ_EXTEND_SCRIPT, this.keys, args));
+    return extendResult(await runScript(this.runner, RW_READ_EXTEND_SCRIPT, this.keys, args));
   }
 
   async status(token: string): Promise<HoldStatus> {
@@ -370,8 +366,13 @@ class WriteProtocol extends ReadWriteProtocol {
   readonly #writerKey: readonly string[];
   readonly #markTtl: number;
 
-  constructor(runner: ScriptRunner, keys: readonly string[], options: ResolvedLockOptions) {
-    super(runner, keys);
+  constructor(
+    runner: ScriptRunner,
+    notifier: ReleaseNotifier | undefined,
+    keys: readonly string[],
+    options: ResolvedLockOptions,
+  ) {
+    super(runner, notifier, keys);
     this.#writerKey = keys.slice(0, 1);
     // The mark only has to outlast the writer's longest sleep between two attempts: the fair
     // lock's queue places face the same trade-off.
@@ -383,14 +384,15 @@ class WriteProtocol extends ReadWriteProtocol {
     return parseAcquireReply(await runScript(this.runner, RW_WRITE_ACQUIRE_SCRIPT, this.keys, args));
   }
 
-  async release(token: string, _holdCount: number): Promise<number> {
-    return Number(await runScript(this.runner, RW_WRITE_RELEASE_SCRIPT, this.keys, [token, this.channel]));
+  async release(token: string, _holdCount: number): Promise<ReleaseResult> {
+    const reply = await runScript(this.runner, RW_WRITE_RELEASE_SCRIPT, this.keys, [token, this.channel]);
+    return releaseResult(reply);
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     // The writer's hash has the mutex's `owner` field and PTTL: the mutex's extend fits as is.
     const args = [token, ms, replace ? 1 : 0];
-    return Number(await runScript(this.runner, EXTEND_SCRIPT, this.#writerKey, args));
+    return extendResult(await runScript(this.runner, EXTEND_SCRIPT, this.#writerKey, args));
   }
 
   async status(token: string): Promise<HoldStatus> {
@@ -407,14 +409,17 @@ interface ReadWriteState {
   readonly report: Omit<ReadWriteLockReport, 'name' | 'key'>;
 }
 
-/** Reads a read-write lock's state in one round trip; lists holders only when `list` is set. */
+/** Reads a read-write lock's state in one round trip, for `token`. */
 async function inspectReadWriteLock(
   runner: ScriptRunner,
   keys: readonly string[],
   token: string,
-  list = false,
 ): Promise<ReadWriteState> {
-  const reply = await runScript(runner, RW_INSPECT_SCRIPT, keys, [token, list ? 1 : 0]);
+  return parseReadWriteState(await runScript(runner, RW_INSPECT_SCRIPT, keys, [token, 0]));
+}
+
+/** Reads the inspect script's reply (holders are listed only when it was asked to list them). */
+function parseReadWriteState(reply: unknown): ReadWriteState {
   const [owner, pttl, fence, readerCount, tokenRemaining, lastFence, readers, waiting, now] = Array.isArray(
     reply,
   )

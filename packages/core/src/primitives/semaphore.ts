@@ -7,29 +7,40 @@
  */
 
 import {
+  checkPrimitiveOptions,
+  checkPrimitiveReplicas,
+  type Deployment,
+  type PermitShape,
+  type SemaphoreKeys,
+} from '../deployments/deployment.js';
+import {
   type AcquireReply,
   type AcquireRequest,
+  type ExtendResult,
+  extendResult,
   type HoldProtocol,
   type HoldStatus,
   parseAcquireReply,
+  type ReleaseResult,
+  releaseResult,
   runScript,
+  type Subscribe,
+  subscribeVia,
 } from '../deployments/protocol.js';
-import { LockAcquireError, LockOptionError } from '../errors.js';
+import { LockOptionError } from '../errors.js';
 import { withDeadline } from '../handle/deadline.js';
-import { acquireOrThrow, runWhileHeld, withoutSignal } from '../handle/holding.js';
+import { acquireHold, type MakeHold, tryAcquireHold, withHold } from '../handle/holding.js';
 import type { LockHooks } from '../handle/hooks.js';
 import { Lock } from '../handle/lock.js';
 import { fencingCounterKey, semaphoreKey, semaphoreWaitersKey, wakeChannelPrefix } from '../keys.js';
 import {
   checkLockName,
-  checkNeitherReentrantNorFair,
   type LockOptions,
   optionsObject,
-  type ResolvedLockOptions,
-  refuseReplicas,
   resolveLockOptions,
   stripUndefined,
 } from '../options.js';
+import type { ReleaseNotifier } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
 import {
   SEMAPHORE_ACQUIRE_SCRIPT,
@@ -57,10 +68,9 @@ export interface PermitLockOptions extends Omit<LockOptions, 'reentrant' | 'fair
 /**
  * The largest semaphore `limit` (and so the most `permits` one hold can take). Each permit out is
  * one member of a sorted set, written, renewed and removed inside one script, during which the
- * server serves nobody else. At this cap, the heaviest scripts (taking all permits at once while
- * dropping as many expired ones, renewing them all, giving them all back) ran for 6–35 ms each on
- * the server (SLOWLOG, busy 2-core machine) and the set takes about 1.4 MB; half a million
- * permits once blocked the server for 1.3 s and took 63 MB.
+ * server serves nobody else: the cap keeps the heaviest of those scripts (taking, renewing or
+ * giving back every permit at once) to tens of milliseconds of server time and the set to about
+ * a megabyte and a half.
  */
 export const MAX_SEMAPHORE_LIMIT = 10_000;
 
@@ -124,14 +134,12 @@ export interface SemaphoreReport {
 
 /** What a semaphore needs from its Locker. @internal */
 export interface SemaphoreContext {
-  readonly runner: ScriptRunner;
+  readonly deployment: Deployment;
   readonly prefix: string;
   /** The Locker's lock defaults (their `reentrant` and `fair` are ignored). */
   readonly defaults: LockOptions;
   readonly hooks: LockHooks;
 }
-
-type SemaphoreKeys = readonly [permits: string, fencingCounter: string, waiters: string];
 
 /**
  * A counting semaphore over Redis: up to `limit` permits of one name out at once, across every
@@ -181,9 +189,9 @@ export class Semaphore {
           `writes while the server waits, and more would block every client of the server; got ${limit}.`,
       );
     }
-    checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
+    checkPrimitiveOptions('semaphore', lockOptions);
     const { reentrant: _reentrant, fair: _fair, ...lockerDefaults } = context.defaults;
-    const resolved = refuseReplicas(resolveLockOptions(lockerDefaults, lockOptions), 'semaphores');
+    const resolved = checkPrimitiveReplicas('semaphore', resolveLockOptions(lockerDefaults, lockOptions));
     this.#inspectTimeout = resolved.commandTimeout;
     this.#permitDefaults = { ...lockerDefaults, ...stripUndefined(lockOptions) };
     this.#context = context;
@@ -207,18 +215,24 @@ export class Semaphore {
     if (permits > this.limit) {
       throw new LockOptionError('permits', `${permits} is more than the limit of ${this.limit}.`);
     }
-    checkNeitherReentrantNorFair(lockOptions, NEITHER_REENTRANT_NOR_FAIR);
-    const resolved = refuseReplicas(resolveLockOptions(this.#permitDefaults, lockOptions), 'semaphores');
-    const { runner, hooks } = this.#context;
+    checkPrimitiveOptions('semaphore', lockOptions);
+    const resolved = checkPrimitiveReplicas(
+      'semaphore',
+      resolveLockOptions(this.#permitDefaults, lockOptions),
+    );
+    const { deployment, hooks } = this.#context;
+    const shape = { limit: this.limit, permits, options: resolved };
     return new Lock({
-      runner,
       name: this.name,
       key: this.key,
       options: resolved,
       hooks,
-      protocol: new SemaphoreProtocol(runner, this.#keys, { limit: this.limit, permits, options: resolved }),
+      protocol: deployment.semaphorePermit(this.#keys, shape),
     });
   }
+
+  readonly #makePermit: MakeHold<PermitOptions> = (options, oneAttempt) =>
+    this.createPermit(oneAttempt ? { ...options, retryCount: 0 } : options);
 
   /**
    * Takes `options.permits` permits (default 1), waiting and retrying as the options say, and
@@ -230,7 +244,7 @@ export class Semaphore {
    * @throws {LockOptionError} for an invalid option.
    */
   async acquire(options?: AcquirePermitOptions): Promise<Lock> {
-    return acquireOrThrow(this.createPermit(withoutSignal(options)), options?.signal);
+    return acquireHold(this.#makePermit, options);
   }
 
   /**
@@ -240,8 +254,7 @@ export class Semaphore {
    * @throws {LockOptionError} for an invalid option.
    */
   async tryAcquire(options?: AcquirePermitOptions): Promise<Lock | null> {
-    const permit = this.createPermit({ ...withoutSignal(options), retryCount: 0 });
-    return (await permit.acquire({ signal: options?.signal })) ? permit : null;
+    return tryAcquireHold(this.#makePermit, options);
   }
 
   /**
@@ -252,15 +265,10 @@ export class Semaphore {
    * @throws {LockAcquireError} when the permits cannot be had; `fn` is not called.
    */
   async withPermit<T>(fn: (permit: Lock) => Promise<T> | T, options?: AcquirePermitOptions): Promise<T> {
-    if (typeof fn !== 'function') {
-      throw new LockOptionError('fn', 'withPermit(fn, options?) needs a function to run.');
-    }
-    const permit = this.createPermit(withoutSignal(options));
-    const outcome = await runWhileHeld(permit, fn, options?.signal);
-    if (!outcome.acquired) {
-      throw new LockAcquireError('LOCK_NOT_ACQUIRED', { lockName: this.name, ...outcome });
-    }
-    return outcome.value;
+    return withHold(this.#makePermit, fn, options, {
+      usage: 'withPermit(fn, options?)',
+      lockName: this.name,
+    });
   }
 
   /**
@@ -269,7 +277,7 @@ export class Semaphore {
    * @throws {LockRedisError} when Redis fails.
    */
   async inspect(): Promise<SemaphoreReport> {
-    const reading = readSemaphore(this.#context.runner, this.#keys);
+    const reading = this.#context.deployment.inspectSemaphore(this.#keys).then(parseSemaphore);
     const state = await withDeadline(reading, this.#inspectTimeout, 'semaphore-inspect');
     return {
       name: this.name,
@@ -284,29 +292,30 @@ export class Semaphore {
   }
 }
 
-/** What one semaphore permit handle takes. */
-interface PermitShape {
-  readonly limit: number;
-  readonly permits: number;
-  readonly options: ResolvedLockOptions;
-}
-
-/** The Redis side of one semaphore permit handle. */
-class SemaphoreProtocol implements HoldProtocol {
+/** The Redis side of one semaphore permit handle on one server. @internal */
+export class SemaphoreProtocol implements HoldProtocol {
   readonly #runner: ScriptRunner;
   readonly #keys: SemaphoreKeys;
   readonly #limit: number;
   readonly #permits: number;
   readonly #placeTtl: number;
   readonly #wakePrefix: string;
+  readonly subscribe: Subscribe | undefined;
 
-  constructor(runner: ScriptRunner, keys: SemaphoreKeys, shape: PermitShape) {
+  constructor(
+    runner: ScriptRunner,
+    notifier: ReleaseNotifier | undefined,
+    keys: SemaphoreKeys,
+    shape: PermitShape,
+  ) {
     this.#runner = runner;
     this.#keys = keys;
     this.#limit = shape.limit;
     this.#permits = shape.permits;
     this.#placeTtl = queuePlaceTtl(shape.options);
     this.#wakePrefix = wakeChannelPrefix(keys[0]);
+    // Each waiter listens on a channel of its own: a release wakes only as many as it freed.
+    this.subscribe = subscribeVia(notifier, (token) => this.#wakePrefix + token);
   }
 
   async acquire({ token, ttl, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
@@ -314,23 +323,20 @@ class SemaphoreProtocol implements HoldProtocol {
     return parseAcquireReply(await runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#keys, args));
   }
 
-  async release(token: string, _holdCount: number): Promise<number> {
+  async release(token: string, _holdCount: number): Promise<ReleaseResult> {
     const args = [token, this.#permits, this.#limit, this.#wakePrefix];
-    return Number(await runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#keys, args));
+    return releaseResult(await runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#keys, args));
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<number> {
+  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const args = [token, ms, replace ? 1 : 0, this.#permits];
-    return Number(await runScript(this.#runner, SEMAPHORE_EXTEND_SCRIPT, [this.#keys[0]], args));
+    return extendResult(await runScript(this.#runner, SEMAPHORE_EXTEND_SCRIPT, [this.#keys[0]], args));
   }
 
   async status(token: string): Promise<HoldStatus> {
-    const { inUse, holders } = await readSemaphore(this.#runner, this.#keys);
+    const reply = await runScript(this.#runner, SEMAPHORE_INSPECT_SCRIPT, this.#keys, []);
+    const { inUse, holders } = parseSemaphore(reply);
     return { heldByAnyone: inUse > 0, remainingForToken: holders.get(token)?.remaining ?? 0 };
-  }
-
-  wakeChannel(token: string): string {
-    return this.#wakePrefix + token;
   }
 }
 
@@ -343,8 +349,8 @@ interface SemaphoreState {
   readonly lastFencingToken: number | null;
 }
 
-async function readSemaphore(runner: ScriptRunner, keys: SemaphoreKeys): Promise<SemaphoreState> {
-  const reply = await runScript(runner, SEMAPHORE_INSPECT_SCRIPT, keys, []);
+/** Reads the semaphore inspect script's reply. */
+function parseSemaphore(reply: unknown): SemaphoreState {
   const [now, members, lastFence, waiting] = Array.isArray(reply) ? reply : [];
   const flat: unknown[] = Array.isArray(members) ? members : [];
   const holders = new Map<string, SemaphoreHolder>();
@@ -367,9 +373,6 @@ async function readSemaphore(runner: ScriptRunner, keys: SemaphoreKeys): Promise
     lastFencingToken: Number(lastFence) > 0 ? Number(lastFence) : null,
   };
 }
-
-const NEITHER_REENTRANT_NOR_FAIR =
-  'a semaphore permit is neither reentrant (each acquire takes permits of its own) nor fair (no FIFO order)';
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value);
