@@ -319,7 +319,8 @@ export class Locker {
    * What Redis shows about the lock called `name`: holder, remaining time, re-entry count and
    * fencing tokens, in one round trip. For operators and dashboards. On a Redlock `Locker`
    * (several servers): the owner a majority shows, the time until fewer than a majority still hold
-   * it, and `null` fencing tokens.
+   * it, and `null` fencing tokens. One name at a time: each name of a held lock set shows the
+   * set handle's token as its owner.
    * @throws {LockRedisError} when Redis fails (Redlock: when the failed servers could change the
    *   answer; `failures` lists them).
    */

@@ -4,7 +4,14 @@
  * of the servers hold all of it. An admin client per server sets up holders elsewhere and reads
  * what really is on each server.
  */
-import { LockAcquireError, Locker, type LockerOptions, LockOptionError, type MultiLock } from '@lock/core';
+import {
+  LockAcquireError,
+  Locker,
+  type LockerOptions,
+  LockOptionError,
+  type MultiLock,
+  type ScriptRunner,
+} from '@lock/core';
 import { type ConnectedClient, provisionRedis, type RedisInstance, waitFor } from '@lock/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENT_KINDS, type ClientKind, connectClient } from '../src/clients.js';
@@ -154,6 +161,32 @@ describe.each(CLIENT_KINDS)('Redlock lock sets on %s', (kind: ClientKind) => {
     expect(reason.reason).toBe('taken');
     // What was left of the set on those servers was freed by the extend that found it broken.
     for (const index of [0, 1]) expect(await ownersOn(index, lock.keys)).toEqual([OTHER_OWNER, null]);
+  });
+
+  it("a waiter listens on every member's channel on every server: any member's release wakes it", async () => {
+    const [a, b] = setNames('wake', 'a', 'b') as [string, string];
+    const confirmed: string[] = [];
+    const spies: ScriptRunner[] = clients.map((client) => ({
+      run: (script, keys, args) => client.runner.run(script, keys, args),
+      subscribe: async (channel: string, listener: () => void) => {
+        const unsubscribe = await client.runner.subscribe(channel, listener);
+        confirmed.push(channel);
+        return unsubscribe;
+      },
+    }));
+    const holder = await locker().acquire(b);
+    // Polling every 20 s: only a release notification can make the waiter in time.
+    const waiting = new Locker(spies, { prefix: PREFIX }).acquire([a, b], {
+      retryCount: 2,
+      retryDelay: 20_000,
+    });
+    const channels = keysOf([a, b]).map((key) => `${key}:released`);
+    await waitFor(async () => channels.every((channel) => confirmed.includes(channel)), 5_000);
+    const releasedAt = performance.now();
+    await holder.release();
+    const lock = await waiting;
+    expect(performance.now() - releasedAt).toBeLessThan(5_000);
+    await lock.release();
   });
 
   it('refuses fair, fencing and names in different slots, before anything is sent', async () => {

@@ -45,7 +45,13 @@ export const MAX_LOCK_SET_SIZE = 1_000;
 /**
  * A hold over several lock names at once (see `Locker.acquire` with an array). One token, one
  * lease, one `signal`: renewal, `extend` and `release` act on every member in one script, and
- * losing any member loses the whole hold.
+ * losing any member loses the whole hold (`signal` aborts with a `LockLostError`: `taken` when a
+ * member was deleted or taken while the hold was valid, `expired` or `unreachable` as for one
+ * lock), and what was left of it is freed. Status calls (`isLockedByMe`, `remainingTime`) report
+ * the whole set: held by this handle only while it holds every member, for the least time left
+ * among them; `isLockedByAnyone` is true while any member is held. `name` is the names joined by
+ * `, ` (for messages and errors), `key` the first member's key. `fencingToken` is always
+ * `undefined`.
  */
 export class MultiLock extends Lock {
   /** The set's names, deduplicated and sorted (the order of the members' keys). */
