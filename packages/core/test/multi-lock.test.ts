@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { subscribeToEach } from '../src/deployments/protocol.js';
 import { LockAcquireError } from '../src/errors.js';
 import { Locker } from '../src/locker.js';
 import { MAX_LOCK_SET_SIZE, MultiLock } from '../src/primitives/multi-mutex.js';
@@ -100,5 +101,28 @@ describe('lock sets: input checks (nothing sent)', () => {
     expect(LockAcquireError.isInstance(error)).toBe(true);
     expect((error as LockAcquireError).lockName).toBe('{o}:a, {o}:b');
     expect(await new Locker(busy.runner).tryAcquire(tagged('o', 'a'))).toBeNull();
+  });
+});
+
+describe('a Redlock set waiter subscribes to every member', () => {
+  it('is confirmed once every channel is; a failed one drops the others', async () => {
+    const subscribed = new Set<string>();
+    const notifier = {
+      async subscribe(channel: string) {
+        if (channel === 'bad') throw new Error('refused');
+        subscribed.add(channel);
+        return () => subscribed.delete(channel);
+      },
+    };
+    const listener = () => {};
+    const unsubscribe = await subscribeToEach(notifier, ['a', 'b'])?.('token', listener);
+    expect([...subscribed]).toEqual(['a', 'b']);
+    unsubscribe?.();
+    expect(subscribed.size).toBe(0);
+    await expect(subscribeToEach(notifier, ['a', 'bad', 'c'])?.('token', listener)).rejects.toThrow(
+      'refused',
+    );
+    expect(subscribed.size).toBe(0);
+    expect(subscribeToEach(undefined, ['a'])).toBeUndefined();
   });
 });
