@@ -10,6 +10,7 @@ import {
   type LockerOptions,
   LockLostError,
   LockOptionError,
+  MAX_LOCK_SET_SIZE,
   type ScriptRunner,
 } from '@lock/core';
 import type { ReleaseNotifier } from '@lock/core/adapter';
@@ -235,6 +236,17 @@ export function describeLockSets(ctx: SuiteContext): void {
         }),
       ).rejects.toThrow('boom');
       expect(await existing(keys)).toBe(0);
+    });
+
+    it('takes the largest set allowed in one script', async () => {
+      const members = Array.from({ length: MAX_LOCK_SET_SIZE }, (_, index) => String(index));
+      const lock = await locker({ ttl: 5_000 }).acquire(setNames('largest', ...members));
+      expect(lock.keys).toHaveLength(MAX_LOCK_SET_SIZE);
+      expect(await command('HGET', lock.keys.at(-1) as string, 'owner')).toBe(lock.token);
+      expect(await lock.extend(1_000)).toBe(true);
+      expect(await lock.isLockedByMe()).toBe(true);
+      expect(await lock.release()).toBe(true);
+      expect(await existing([lock.keys[0] as string, lock.keys.at(-1) as string])).toBe(0);
     });
 
     it('refuses names in different Cluster slots with a LockOptionError, before anything is sent', async () => {
