@@ -17,6 +17,7 @@ import {
   LockLostError,
   LockOptionError,
   LockRedisError,
+  LockReleasedError,
   type ScriptRunner,
 } from '@lock/core';
 import {
@@ -244,7 +245,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
       for (const pttl of remaining) expect(Number(pttl)).toBeGreaterThan(0);
       for (const index of minority) (proxies[index] as FaultProxy).heal();
       expect(await lock.release()).toBe(true);
-      expect(lock.signal.reason).toMatchObject({ reason: 'released' });
+      expect(lock.signal.reason).toSatisfy(LockReleasedError.isInstance);
     });
 
     it('a majority partitioned while held fires the lost signal (unreachable) before the ttl runs out', async () => {
