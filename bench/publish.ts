@@ -38,6 +38,7 @@ export function replaceBetweenMarkers(page: string, content: string, name = 'the
 /** What goes between the markers: how the run is made, the chart, then the report itself. */
 export function publishedReport(results: RunResults): string {
   const minutes = Math.max(1, Math.round(results.totalSeconds / 60));
+  const version = (name: string) => results.environment.versions[name] ?? '?';
   const intro = [
     '<!-- Written by `pnpm bench` (bench/publish.ts) on every full run: do not edit by hand. -->',
     '`pnpm bench` measures @lock side by side with the raw Redis floor and the other Node lock',
@@ -55,23 +56,30 @@ export function publishedReport(results: RunResults): string {
     'versions and load), `summary.md` and `chart.svg`, and rewrites this section of',
     '`docs/performance.md`. `BENCH_ONLY=uncontended:lock-ioredis,many-held` runs a subset (written to',
     '`bench/results/partial/`; it never touches this page), `BENCH_ROUNDS=7` changes the number of',
-    'rounds, `BENCH_CPU_PROF=1` writes a `--cpu-prof` profile per job to `bench/results/profiles/`,',
-    'which `pnpm --filter @lock/bench profile <file>` summarises by owner and function, and',
+    'rounds, `BENCH_CPU_PROF=1` writes a CPU profile of each job’s timed window (with its operation',
+    'count) to `bench/results/profiles/`, which `pnpm --filter @lock/bench profile <file>` summarises',
+    'by owner and function, per operation, and',
     '`pnpm --filter @lock/bench render` redraws the report and chart from `results.json`.',
     '',
     '**How to read it.** Each figure is the median of the runs with the lowest and the highest run in',
     'brackets. Throughput on this shared virtual machine moves by up to a third between runs of the',
     '*same* code (see the raw floor’s own range), so read differences inside the ranges as noise;',
     'client CPU µs per operation (user + system time of the client process over the timed window) is',
-    'far steadier, since time spent waiting for the server or for other tenants is not in it.',
+    'far steadier, since time spent waiting for the server is not in it. A job starved by other',
+    'processes costs more CPU too (its JIT warms up later): then the lowest figure of its range, the',
+    'least disturbed run, is the one to compare.',
     '',
     '**Who.** @lock over ioredis and over node-redis, with its defaults (fencing tokens and release',
     'notifications on), and the fair lock (`fair: true`) over ioredis. The raw floor on each client:',
     '`SET key token NX PX ttl`, then an EVALSHA compare-and-delete on the same connection, and PING',
-    'for one round trip. The other libraries run on ioredis with their own defaults, except for the',
-    'retry policy where a table says so. Commands are counted on the wire by a counting proxy, in a',
-    'separate untimed run; script calls per acquisition (EVALSHA) from `INFO commandstats` over the',
-    'timed window itself.',
+    `for one round trip. redlock ${version('redlock')} (npm’s \`latest\`), redlock ${version('redlock5')}`,
+    `(installed as \`redlock5\`), @sesamecare-oss/redlock ${version('@sesamecare-oss/redlock')},`,
+    `redis-semaphore ${version('redis-semaphore')} (\`Mutex\`; \`Semaphore\` for the primitives) and`,
+    `redlock-universal ${version('redlock-universal')} (its \`engines\` asks for Node ≥ 22; it installs and`,
+    'runs on Node 20), all on ioredis with their own defaults, except for the retry policy where a',
+    'table says so. Commands are counted on the wire by a counting proxy, in a separate untimed run',
+    '(for held locks, from `INFO commandstats`); script calls per acquisition (EVALSHA) from',
+    '`INFO commandstats` over the timed window itself.',
   ].join('\n');
   const report = renderReport({
     environment: results.environment,

@@ -418,6 +418,15 @@ function header({ environment, rounds, loadDuringRun }: ReportInput): string {
     `Each figure is the median of ${rounds} runs, each in a fresh process, with [the lowest–the highest] of the runs ` +
       '(the rounds are interleaved: every subject runs once per round, in a rotating order). ' +
       `Load average (1 min) during the run: ${loadDuringRun.min}–${loadDuringRun.max}${busy}.`,
+    ...(loadDuringRun.max > machine.cores
+      ? [
+          `**The machine was overloaded** (load average up to ${loadDuringRun.max} on ${machine.cores} cores): ` +
+            'a job that ran while other processes took the cores is several times slower and costs several ' +
+            'times the CPU per operation (its JIT warms up later), and where most rounds of one subject were ' +
+            'hit, even the median shows it. Compare the lowest CPU µs/operation of each range (the least ' +
+            'disturbed run) rather than the medians, and do not read the targets below as measured.',
+        ]
+      : []),
     `Versions: ${Object.entries(versions)
       .map(([name, version]) => `${name} ${version}`)
       .join(', ')}.`,
