@@ -31,7 +31,7 @@ export type LockErrorCode =
 const LOCK_ERROR_MARKER = Symbol.for('@lock/core.LockError');
 
 /**
- * Base class of every @lock error. Check with {@link LockError.isInstance} rather than
+ * Base class of every `@lock` error. Check with {@link LockError.isInstance} rather than
  * `instanceof` when more than one copy of the package may be loaded.
  */
 export class LockError extends Error {
@@ -49,7 +49,7 @@ export class LockError extends Error {
   }
 
   /**
-   * True when `value` is an @lock error of any class, even one created by another copy of the
+   * True when `value` is an `@lock` error of any class, even one created by another copy of the
    * package. Each subclass has its own `isInstance` for its own kind. Safe to pass detached, e.g.
    * `errors.filter(LockError.isInstance)`.
    */
