@@ -1,5 +1,5 @@
 /**
- * B4 Redlock: a `Locker` over N independent Redis servers, on both adapters, against five real
+ * Redlock: a `Locker` over N independent Redis servers, on both adapters, against five real
  * `redis-server`s. The client under test reaches each server through a loopback fault proxy (to
  * partition it); an admin client talks to each server directly, to set up holders and failures and
  * to see what really is on the servers.
