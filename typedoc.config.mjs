@@ -30,6 +30,6 @@ const config = {
   excludeInternal: true,
   gitRevision: 'main',
   sourceLinkTemplate: 'https://github.com/lock-js/lock/blob/{gitRevision}/{path}#L{line}',
-  treatWarningsAsErrors: false,
+  treatWarningsAsErrors: true,
 };
 export default config;

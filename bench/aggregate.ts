@@ -1,10 +1,13 @@
-/** Folds the job records of all rounds into one cell per scenario × subject: medians and spread. */
+/** Folds the job records of all rounds into one cell per scenario × subject: medians and ranges. */
 import type { JobRecord } from './fork-job.js';
 import type { JobResult, ScenarioId, SubjectId } from './jobs.js';
 import { median, relativeSpread } from './stats.js';
 
 export interface MetricSummary {
   readonly median: number;
+  /** The lowest and the highest of the runs. */
+  readonly min: number;
+  readonly max: number;
   /** Half the range of the runs over their median (0.05 = ±5 %). */
   readonly spread: number;
   readonly values: readonly number[];
@@ -37,7 +40,13 @@ export function aggregate(records: readonly JobRecord[]): Cell[] {
         const value = result.metrics[name];
         return value === undefined ? [] : [value];
       });
-      metrics[name] = { median: median(values), spread: relativeSpread(values), values };
+      metrics[name] = {
+        median: median(values),
+        min: Math.min(...values),
+        max: Math.max(...values),
+        spread: relativeSpread(values),
+        values,
+      };
     }
     return {
       scenario: first.spec.scenario,

@@ -3,7 +3,7 @@
  * rounds), scaled within the panel. Hand-written SVG, small and diff-friendly.
  */
 import type { CellIndex } from './aggregate.js';
-import { count, type Format, ms, rate } from './format.js';
+import { count, type Format, micros, ms, rate } from './format.js';
 import type { ScenarioId } from './jobs.js';
 import { labelFor } from './labels.js';
 import { type Role, SUBJECTS } from './subjects/catalog.js';
@@ -27,6 +27,14 @@ const PANELS: readonly Panel[] = [
     unit: 'pairs/s',
   },
   {
+    title: 'Uncontended: client CPU per pair',
+    scenario: 'uncontended',
+    metric: 'cpuUsPerPair',
+    better: 'lower',
+    format: micros,
+    unit: 'µs per acquire + release',
+  },
+  {
     title: 'Parallel (64 loops, one connection)',
     scenario: 'parallel',
     metric: 'pairsPerSec',
@@ -41,6 +49,22 @@ const PANELS: readonly Panel[] = [
     better: 'higher',
     format: rate,
     unit: 'hand-offs/s',
+  },
+  {
+    title: 'Contended: script calls per acquisition',
+    scenario: 'contended-common',
+    metric: 'scriptCallsPerAcquisition',
+    better: 'lower',
+    format: count,
+    unit: 'EVALSHA per acquisition, 16 workers, one key',
+  },
+  {
+    title: "Contended: Jain's fairness index",
+    scenario: 'contended-common',
+    metric: 'jain',
+    better: 'higher',
+    format: count,
+    unit: 'over the workers’ acquisition counts (1 = fair)',
   },
   {
     title: 'Contended, library defaults',

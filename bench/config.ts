@@ -1,23 +1,28 @@
 /**
  * Every knob of the benchmark in one place: how long each scenario runs, how many workers and
  * locks it uses, and the retry policy that all libraries share in the "common policy" run.
- * Durations are in milliseconds. The whole `pnpm bench` (2 rounds) is sized to finish in under
- * about 4 minutes on a 2-core machine.
+ * Durations are in milliseconds. The whole `pnpm bench` (5 rounds) is sized to finish in about
+ * 6–8 minutes on a 2-core machine: each job is short, so that the rounds can be many.
  */
 
-/** How many times each subject × scenario runs, each in a fresh process; medians are quoted. */
-export const ROUNDS = positiveIntegerFromEnv('BENCH_ROUNDS', 2);
+/**
+ * How many times each subject × scenario runs, each in a fresh process; medians are quoted with
+ * the range of the runs. Throughput on a shared virtual machine moves by a third between runs of
+ * the same code, so a median needs at least 5 short, interleaved runs to mean anything.
+ */
+export const ROUNDS = positiveIntegerFromEnv('BENCH_ROUNDS', 5);
 
 /** TTL of every lock in the timed scenarios (long enough never to expire during a run). */
 export const LOCK_TTL = 10_000;
 
 /**
  * Warm-ups give the JIT time to settle: in its first second a fresh process runs @lock at a third
- * of its steady rate, the raw floor at two thirds. The sizes keep the whole run near 4 minutes.
+ * of its steady rate, the raw floor at two thirds. The measured windows are short; the rounds
+ * make up for it.
  */
-export const UNCONTENDED = { warmupMs: 600, durationMs: 700, pingMs: 300 } as const;
+export const UNCONTENDED = { warmupMs: 600, durationMs: 500, pingMs: 250 } as const;
 
-export const PARALLEL = { concurrency: 64, warmupMs: 200, durationMs: 700 } as const;
+export const PARALLEL = { concurrency: 64, warmupMs: 200, durationMs: 500 } as const;
 
 /**
  * Contended runs: `durationMs` with the common retry policy, `shortMs` for the library-defaults
@@ -29,16 +34,21 @@ export const CONTENDED = {
   holdMs: 1,
   thinkMs: 5,
   warmupMs: 150,
-  durationMs: 1_000,
-  shortMs: 700,
+  durationMs: 800,
+  shortMs: 500,
 } as const;
 
 /** The retry policy every library gets in the "common policy" contended run. */
 export const COMMON_RETRY = { delayMs: 50, jitterMs: 25, budgetMs: 10_000 } as const;
 
-export const FAILED_ATTEMPT = { warmupMs: 200, durationMs: 300 } as const;
+export const FAILED_ATTEMPT = { warmupMs: 150, durationMs: 250 } as const;
 
-export const QUORUM = { servers: 3, warmupMs: 200, durationMs: 500 } as const;
+/**
+ * A Redlock pair runs several times the code of a single-server one, so it needs a longer warm-up
+ * than its few hundred pairs a second would suggest: after 200 ms, @lock's and redlock's Redlock
+ * still cost two to three times the client CPU per pair they cost once warm.
+ */
+export const QUORUM = { servers: 3, warmupMs: 500, durationMs: 400 } as const;
 
 /**
  * Many held locks: every lock has the same ttl and renews once per `intervalMs`, and the run
@@ -65,7 +75,7 @@ export const PRIMITIVES = {
   writeEvery: 8,
   holdMs: 1,
   warmupMs: 150,
-  durationMs: 1_000,
+  durationMs: 700,
 } as const;
 
 /** Commands counted on the wire, in a separate untimed run of each subject. */

@@ -5,12 +5,16 @@
  */
 import { fork } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import type { ChildMessage, JobResult, JobSpec, ParentMessage, WireCounts } from './jobs.js';
 
 export interface JobOptions {
   readonly bundle: string;
   readonly counts: () => WireCounts;
-  /** Directory for a `--cpu-prof` profile of the job, if profiling. */
+  /**
+   * Directory for a CPU profile of the job, if profiling: of its timed window where it has one
+   * (child.ts), else of the whole process (`--cpu-prof`).
+   */
   readonly cpuProfileDir?: string | undefined;
   readonly timeoutMs: number;
 }
@@ -40,15 +44,22 @@ export async function runJob(spec: JobSpec, options: JobOptions): Promise<JobRec
   }
 }
 
+/** Scenarios without one timed window to profile: their whole process is profiled instead. */
+const WHOLE_PROCESS: ReadonlySet<string> = new Set(['many-held', 'commands']);
+
 function forkAndWait(spec: JobSpec, options: JobOptions): Promise<JobResult> {
-  const profiling = options.cpuProfileDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${options.cpuProfileDir}`,
-        `--cpu-prof-name=${spec.scenario}.${spec.subject}.r${spec.round}.cpuprofile`,
-      ]
+  const dir = options.cpuProfileDir;
+  const name = `${spec.scenario}.${spec.subject}.r${spec.round}.cpuprofile`;
+  const wholeProcess = dir !== undefined && WHOLE_PROCESS.has(spec.scenario);
+  const profiling = wholeProcess
+    ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`]
     : [];
+  const env =
+    dir !== undefined && !wholeProcess
+      ? { ...process.env, BENCH_PROFILE_FILE: join(dir, name) }
+      : process.env;
   const child = fork(options.bundle, [JSON.stringify(spec)], {
+    env,
     execArgv: ['--expose-gc', ...profiling],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

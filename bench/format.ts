@@ -15,17 +15,24 @@ export const ms: Format = (value) => {
   return Math.round(value).toLocaleString('en-US');
 };
 
+/** Microseconds of CPU per operation: whole µs, one decimal under 10. */
+export const micros: Format = (value) => (Math.abs(value) < 10 ? value.toFixed(1) : rate(value));
+
 /** Small counts such as commands per operation: up to two decimals. */
 export const count: Format = (value) => String(Math.round(value * 100) / 100);
 
 export const percent: Format = (value) => `${Math.round(value * 100)}%`;
 
-/** The median, and the spread of the runs when there were several: `12,345 ±3%`. */
-export function withSpread(summary: MetricSummary | undefined, format: Format): string {
+/**
+ * The median, and the range of the runs when there were several: `12,345 [11,020–13,410]`
+ * (`12,345 [=]` when every run gave the same figure once formatted).
+ */
+export function withRange(summary: MetricSummary | undefined, format: Format): string {
   if (summary === undefined) return '–';
   if (summary.values.length < 2) return format(summary.median);
-  const spread = summary.spread * 100;
-  return `${format(summary.median)} ±${spread < 1 ? '<1' : Math.round(spread)}%`;
+  const low = format(Math.min(...summary.values));
+  const high = format(Math.max(...summary.values));
+  return `${format(summary.median)} ${low === high ? '[=]' : `[${low}–${high}]`}`;
 }
 
 /** `2: SET, EVALSHA` — commands per operation with their names. */

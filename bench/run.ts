@@ -1,11 +1,13 @@
 /**
  * `pnpm bench`: provisions its own Redis servers, runs every subject × scenario in a fresh Node
- * process, round after round, and reports medians and spread: markdown tables on stdout, the
- * full results as JSON and an SVG chart under bench/results/.
+ * process, round after round, and reports medians and ranges: markdown tables on stdout, the
+ * full results as JSON and an SVG chart under bench/results/; a full run also rewrites the report
+ * section of docs/performance.md (between its bench markers).
  *
- * Environment: BENCH_ROUNDS (default 2), BENCH_ONLY (e.g. `uncontended:lock-ioredis,many-held`;
- * such a partial run writes under results/partial/ instead), BENCH_CPU_PROF=1 (a `--cpu-prof`
- * profile per job under results/profiles/), REDIS_URL (use that server; never flushed).
+ * Environment: BENCH_ROUNDS (default 5), BENCH_ONLY (e.g. `uncontended:lock-ioredis,many-held`;
+ * such a partial run writes under results/partial/ instead and never touches the docs),
+ * BENCH_CPU_PROF=1 (a CPU profile of each job's timed window under results/profiles/), REDIS_URL (use that
+ * server; never flushed).
  * `pnpm --filter @lock/bench render` redraws summary.md and chart.svg from results.json.
  */
 import { mkdir } from 'node:fs/promises';
@@ -17,6 +19,7 @@ import { describeEnvironment } from './environment.js';
 import { type JobRecord, runJob } from './fork-job.js';
 import { withTargets, writeOutputs } from './outputs.js';
 import { makePlan } from './plan.js';
+import { checkDocsPage, DOCS_PAGE, publishToDocs } from './publish.js';
 import { startServers } from './servers.js';
 
 const RESULTS_DIR = join(import.meta.dirname, 'results');
@@ -28,6 +31,7 @@ const outDir = partial ? join(RESULTS_DIR, 'partial') : RESULTS_DIR;
 const cpuProfileDir = process.env.BENCH_CPU_PROF === '1' ? join(RESULTS_DIR, 'profiles') : undefined;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+if (!partial) await checkDocsPage();
 const started = performance.now();
 const servers = await startServers();
 try {
@@ -71,7 +75,11 @@ try {
     jobs: records,
   });
   console.log(`\n${await writeOutputs(results, outDir)}\n`);
-  log(`bench: done in ${results.totalSeconds} s; results in ${outDir}`);
+  if (!partial) await publishToDocs(results);
+  log(
+    `bench: done in ${results.totalSeconds} s; results in ${outDir}` +
+      (partial ? ' (a partial run: docs untouched)' : `; report written to ${DOCS_PAGE}`),
+  );
 } finally {
   await servers.stop();
 }

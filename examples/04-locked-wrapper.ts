@@ -1,5 +1,5 @@
 /**
- * Function wrapper (the seed's `distributed_lock_decorator`, applied to a plain function):
+ * Function wrapper (applied to a plain function):
  * `locker.locked(name?, options?)(fn)` returns a function whose every call runs under the lock.
  * The lock is named after the function unless a name is given. By default a call that finds the
  * lock held rejects with a `LockAcquireError`; with `waitTimeout`, calls wait their turn.

@@ -1,5 +1,5 @@
 /**
- * Method decorator (the seed's `@distributed_lock_decorator()`): `@locker.locked()` on a method
+ * Method decorator: `@locker.locked()` on a method
  * makes every call run under a lock named after the method; `this` and arguments pass through.
  * Standard (TC39) decorators here, lowered by tsx/esbuild; the same decorator works in projects
  * with `"experimentalDecorators": true` (NestJS, TypeORM).

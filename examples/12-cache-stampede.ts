@@ -1,7 +1,7 @@
 /**
  * Seed scenario "缓存更新" (cache-stampede guard): many readers miss the same cache key at once.
  * Instead of all of them querying the database, each takes `cache-refresh:<key>` with retries
- * (`retryCount`/`retryDelay`, as the seed's `retry_times=5`); the first loads and fills the cache,
+ * (`retryCount`/`retryDelay`); the first loads and fills the cache,
  * the others wait, then re-check the cache under the lock and find it filled: one database load.
  *
  * Run alone: pnpm --filter @lock/examples exec tsx 12-cache-stampede.ts
@@ -30,7 +30,7 @@ export async function run({ redisUrl, log }: ExampleContext): Promise<void> {
     return JSON.stringify({ id, name: 'Mechanical keyboard', price: 129 });
   }
 
-  /** The seed's get_or_refresh_cache. */
+  /** Reads the cache, refreshing it under the lock when it is empty. */
   async function getProduct(reader: string, id: string): Promise<string> {
     const cacheKey = `${keyPrefix}product:${id}`;
     const cached = await redis.get(cacheKey);

@@ -4,7 +4,7 @@
  * absolute links npm needs in package READMEs) are checked against the local files too. Other
  * URLs are not fetched: the check runs without network.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
 import { documentationFiles, headingAnchors, parseMarkdown, ROOT, readDoc } from './markdown.js';
 
@@ -40,7 +40,7 @@ function localTarget(file: string, target: string): { path: string; anchor: stri
   return { path, anchor };
 }
 
-for (const file of documentationFiles()) {
+for (const file of documentationFiles({ generatedApi: true })) {
   for (const { text, line } of parseMarkdown(readDoc(file)).prose) {
     const withoutCode = text.replace(/`[^`]*`/g, '');
     for (const match of withoutCode.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)|<img[^>]*\ssrc="([^"]+)"/g)) {
@@ -55,6 +55,14 @@ for (const file of documentationFiles()) {
         continue;
       }
       if (resolved.anchor === '') continue;
+      const sourceLine = /^L(\d+)$/.exec(resolved.anchor);
+      if (sourceLine !== null && !resolved.path.endsWith('.md')) {
+        // A "defined in" link of the API reference: the line must exist in the source.
+        const lines = readFileSync(absolute, 'utf8').split('\n').length;
+        if (Number(sourceLine[1]) > lines)
+          problems.push(`${where}: ${target}: ${resolved.path} has ${lines} lines`);
+        continue;
+      }
       if (!resolved.path.endsWith('.md') || statSync(absolute).isDirectory()) {
         problems.push(`${where}: ${target}: an anchor into a file that is not markdown`);
       } else if (!anchorsOf(resolved.path).has(resolved.anchor)) {
@@ -68,4 +76,6 @@ if (problems.length > 0) {
   console.error(`check-links: ${problems.length} broken link(s):\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`check-links: every relative link and anchor in ${documentationFiles().length} files resolves`);
+console.log(
+  `check-links: every relative link and anchor in ${documentationFiles({ generatedApi: true }).length} files resolves`,
+);

@@ -9,8 +9,18 @@ import { join, relative } from 'node:path';
 export const ROOT = join(import.meta.dirname, '..');
 
 /** Every markdown file the checks cover, as paths relative to the root. `docs/api/` is generated. */
-export function documentationFiles(): string[] {
+/**
+ * The hand-written markdown: README, CONTRIBUTING, docs/*.md and each package README; with
+ * `generatedApi`, also the API reference `pnpm docs:api` writes under docs/api/ (when present).
+ */
+export function documentationFiles({ generatedApi = false } = {}): string[] {
   const files = ['README.md', 'CONTRIBUTING.md'];
+  const api = join(ROOT, 'docs', 'api');
+  if (generatedApi && existsSync(api)) {
+    for (const file of readdirSync(api, { recursive: true, encoding: 'utf8' })) {
+      if (file.endsWith('.md')) files.push(`docs/api/${file}`);
+    }
+  }
   const docs = join(ROOT, 'docs');
   if (existsSync(docs)) {
     for (const entry of readdirSync(docs, { withFileTypes: true })) {

@@ -1,8 +1,11 @@
 /**
  * Contended: 16 workers, each with its own connection, loop acquire (waiting) → hold 1 ms →
- * release (→ think, in the think-time variant) on ONE key. Measures acquisitions/s, hand-offs/s (the owner changed), the acquire wait
- * and the hand-off wait (from the holder starting its release to the next owner holding the
- * lock), per-worker fairness, and a safety counter of overlapping holds, which must stay 0.
+ * release (→ think, in the think-time variant) on ONE key. Measures acquisitions/s, hand-offs/s
+ * (the owner changed), the acquire wait and the hand-off wait (from the holder starting its
+ * release to the next owner holding the lock), per-worker fairness (Jain's index, and the least
+ * served worker against the mean), the cost of contention (script calls per acquisition from
+ * `INFO commandstats`, client CPU µs per acquisition), and a safety counter of overlapping
+ * holds, which must stay 0.
  *
  * The run stops at its deadline without waiting for the workers still queued: the process exits
  * right after reporting.
@@ -13,6 +16,7 @@ import { jainIndex, Sample } from '../stats.js';
 import type { LockClient, RetryPolicy } from '../subjects/types.js';
 import { measurePhase, now, perSecond, range, sleep } from './timing.js';
 import type { JobContext, Scenario } from './types.js';
+import { costMeter, perOperation } from './window-cost.js';
 
 /** The shared state of one contended run. */
 class Arena {
@@ -98,18 +102,28 @@ function contended(policy: RetryPolicy, durationMs: number, thinkMs: number): Sc
       range(CONTENDED.workers).map(() => subject.connect(spec.redis.url, policy)),
     );
     const key = `${spec.prefix}contended`;
-    const { arena, elapsed } = await runContended(clients, key, { durationMs, thinkMs });
+    const meter = costMeter(spec.redis.url);
+    const { arena, elapsed } = await runContended(clients, key, { durationMs, thinkMs }, () => meter.start());
+    // One round trip after the deadline: the few calls in flight then are noise next to thousands.
+    const cost = await meter.stop(arena.acquisitions);
+    const workers = arena.perWorker.length;
+    const meanPerWorker = arena.acquisitions / workers;
     return {
       metrics: {
         acquisitionsPerSec: perSecond(arena.acquisitions, elapsed),
         handoffsPerSec: perSecond(arena.handoffs, elapsed),
+        cpuUsPerAcquisition: perOperation(cost.cpuUs, arena.acquisitions),
+        scriptCallsPerAcquisition: perOperation(cost.scripts, arena.acquisitions),
         waitP50: arena.waits.quantile(0.5),
         waitP99: arena.waits.quantile(0.99),
+        waitP999: arena.waits.quantile(0.999),
         handoffP50: arena.handoffWaits.quantile(0.5),
         handoffP99: arena.handoffWaits.quantile(0.99),
         fairnessMin: Math.min(...arena.perWorker),
         fairnessMax: Math.max(...arena.perWorker),
         jain: jainIndex(arena.perWorker),
+        // 1 when the least served worker got its fair share, 0 when it was starved.
+        minShare: meanPerWorker > 0 ? Math.min(...arena.perWorker) / meanPerWorker : Number.NaN,
         gaveUpPerSec: perSecond(arena.gaveUp, elapsed),
         overlaps: arena.overlaps,
       },

@@ -19,8 +19,10 @@ export const failedAttempt: Scenario = async ({ spec, subject }) => {
   const held = await holder.acquire(key);
   if (held === null) throw new Error('could not take the lock to hold');
   const attempter = await subject.connect(spec.redis.url, 'once');
-  const { perSec, p50, p99 } = await timeLoop(() => failOnce(attempter, key), FAILED_ATTEMPT);
+  const { perSec, p50, p99, cpuUs } = await timeLoop(() => failOnce(attempter, key), FAILED_ATTEMPT);
   await held.release();
   await Promise.all([attempter.close(), holder.close()]);
-  return { metrics: { attemptsPerSec: perSec, attemptP50: p50, attemptP99: p99 } };
+  return {
+    metrics: { attemptsPerSec: perSec, attemptP50: p50, attemptP99: p99, cpuUsPerAttempt: cpuUs },
+  };
 };

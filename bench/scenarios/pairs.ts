@@ -10,8 +10,11 @@ export async function pair(client: LockClient, key: string): Promise<void> {
   await held.release();
 }
 
-/** Pairs/s and the latency of one pair (ms), each pair on a new key. */
+/** Pairs/s, the latency of one pair (ms), client CPU µs and heap bytes per pair, each on a new key. */
 export async function timePairs(client: LockClient, keyPrefix: string, timing: LoopTiming): Promise<Metrics> {
-  const { perSec, p50, p99, p999 } = await timeLoop((i) => pair(client, `${keyPrefix}${i}`), timing);
-  return { pairsPerSec: perSec, p50, p99, p999 };
+  const { perSec, p50, p99, p999, cpuUs, heapBytes } = await timeLoop(
+    (i) => pair(client, `${keyPrefix}${i}`),
+    timing,
+  );
+  return { pairsPerSec: perSec, p50, p99, p999, cpuUsPerPair: cpuUs, heapBytesPerPair: heapBytes };
 }

@@ -15,18 +15,28 @@ import { Sample } from '../stats.js';
 import type { Held, LockClient, ReadWriteClient, Subject } from '../subjects/types.js';
 import { measurePhase, now, type Phase, perSecond, range, sleep } from './timing.js';
 import type { Scenario } from './types.js';
+import { costMeter, perOperation, type WindowCost } from './window-cost.js';
 
-/** Runs one worker per client until the phase stops; resolves the measured time in ms. */
+interface PartTotals extends WindowCost {
+  /** Measured time, ms. */
+  readonly elapsed: number;
+}
+
+/** Runs one worker per client until the phase stops; resolves what the measured time cost. */
 async function runPart<Client extends { close(): Promise<void> }>(
+  url: string,
   clients: readonly Client[],
   phase: Phase,
+  operations: () => number,
   work: (client: Client, worker: number) => Promise<void>,
-): Promise<number> {
+): Promise<PartTotals> {
   const workers = clients.map(work);
-  const elapsed = await measurePhase(phase, workers, PRIMITIVES);
+  const meter = costMeter(url);
+  const elapsed = await measurePhase(phase, workers, PRIMITIVES, () => meter.start());
+  const cost = await meter.stop(operations());
   await Promise.all(workers);
   await Promise.all(clients.map((client) => client.close()));
-  return elapsed;
+  return { elapsed, ...cost };
 }
 
 /** Takes a hold, times its wait; `null` when the library gave up. */
@@ -42,29 +52,39 @@ async function semaphorePart(subject: Subject, url: string, key: string): Promis
   const clients = await Promise.all(range(PRIMITIVES.workers).map(() => connect(url, PRIMITIVES.limit)));
   const state = { measuring: false, stopped: false, holders: 0, maxHolders: 0, acquisitions: 0, gaveUp: 0 };
   const waits = new Sample();
-  const elapsed = await runPart(clients, state, async (client: LockClient) => {
-    while (!state.stopped) {
-      const { held, waited } = await timed(() => client.acquire(key));
-      if (held === null) {
-        if (state.measuring) state.gaveUp += 1;
-        continue;
+  const totals = await runPart(
+    url,
+    clients,
+    state,
+    () => state.acquisitions,
+    async (client: LockClient) => {
+      while (!state.stopped) {
+        const { held, waited } = await timed(() => client.acquire(key));
+        if (held === null) {
+          if (state.measuring) state.gaveUp += 1;
+          continue;
+        }
+        state.holders += 1;
+        state.maxHolders = Math.max(state.maxHolders, state.holders);
+        if (state.measuring) {
+          state.acquisitions += 1;
+          waits.add(waited);
+        }
+        await sleep(PRIMITIVES.holdMs);
+        state.holders -= 1;
+        await held.release();
       }
-      state.holders += 1;
-      state.maxHolders = Math.max(state.maxHolders, state.holders);
-      if (state.measuring) {
-        state.acquisitions += 1;
-        waits.add(waited);
-      }
-      await sleep(PRIMITIVES.holdMs);
-      state.holders -= 1;
-      await held.release();
-    }
-  });
+    },
+  );
+  const { elapsed } = totals;
   return {
     semaphorePerSec: perSecond(state.acquisitions, elapsed),
+    semaphoreCpuUsPerAcquisition: perOperation(totals.cpuUs, state.acquisitions),
+    semaphoreScriptCallsPerAcquisition: perOperation(totals.scripts, state.acquisitions),
     semaphoreMaxHolders: state.maxHolders,
     semaphoreWaitP50: waits.quantile(0.5),
     semaphoreWaitP99: waits.quantile(0.99),
+    semaphoreWaitP999: waits.quantile(0.999),
     semaphoreGaveUpPerSec: perSecond(state.gaveUp, elapsed),
   };
 }
@@ -85,7 +105,8 @@ async function readWritePart(subject: Subject, url: string, key: string): Promis
   };
   const writeWaits = new Sample();
   const readWaits = new Sample();
-  const elapsed = await runPart(clients, state, async (client: ReadWriteClient, worker) => {
+  const operations = () => state.reads + state.writes;
+  const totals = await runPart(url, clients, state, operations, async (client: ReadWriteClient, worker) => {
     // Staggered, so that the workers' writes are spread over time rather than all at once.
     for (let operation = worker; !state.stopped; operation++) {
       const write = operation % PRIMITIVES.writeEvery === 0;
@@ -108,7 +129,9 @@ async function readWritePart(subject: Subject, url: string, key: string): Promis
       await held.release();
     }
   });
+  const { elapsed } = totals;
   return {
+    readWriteCpuUsPerOperation: perOperation(totals.cpuUs, state.reads + state.writes),
     readsPerSec: perSecond(state.reads, elapsed),
     writesPerSec: perSecond(state.writes, elapsed),
     readWaitP50: readWaits.quantile(0.5),

@@ -3,7 +3,15 @@
  * measurements: run an operation back to back for a warm-up, then time each one for a while.
  */
 import { Sample } from '../stats.js';
-import { now, perSecond } from './timing.js';
+import {
+  allocationMeter,
+  cpuMicros,
+  cpuPerOperation,
+  now,
+  perSecond,
+  windowEnds,
+  windowStarts,
+} from './timing.js';
 
 export interface LoopTiming {
   readonly warmupMs: number;
@@ -15,6 +23,10 @@ export interface LoopResult {
   readonly p50: number;
   readonly p99: number;
   readonly p999: number;
+  /** Client CPU µs per operation over the timed part. */
+  readonly cpuUs: number;
+  /** JavaScript heap bytes allocated per operation over the timed part. */
+  readonly heapBytes: number;
 }
 
 /** Runs `operation(i)` back to back; resolves its rate and latency quantiles (ms). */
@@ -26,6 +38,9 @@ export async function timeLoop(
   const warmupEnd = now() + timing.warmupMs;
   while (now() < warmupEnd) await operation(i++);
   const latencies = new Sample();
+  await windowStarts();
+  const allocations = allocationMeter();
+  const cpuStarted = cpuMicros();
   const started = now();
   let at = started;
   while (at - started < timing.durationMs) {
@@ -34,7 +49,12 @@ export async function timeLoop(
     latencies.add(done - at);
     at = done;
   }
+  const cpuUs = cpuPerOperation(cpuStarted, latencies.size);
+  const heapBytes = allocations.stop() / latencies.size;
+  await windowEnds(latencies.size);
   return {
+    cpuUs,
+    heapBytes,
     perSec: perSecond(latencies.size, at - started),
     p50: latencies.quantile(0.5),
     p99: latencies.quantile(0.99),

@@ -70,3 +70,11 @@ export async function commandStats(url: string): Promise<Record<string, number>>
 export function topLevelCommands(before: Record<string, number>, after: Record<string, number>): number {
   return TOP_LEVEL_ONLY.reduce((sum, name) => sum + (after[name] ?? 0) - (before[name] ?? 0), 0);
 }
+
+/** The commands that run a script: what a lock library's every step is made of. */
+const SCRIPT_CALLS = ['evalsha', 'eval', 'evalsha_ro', 'eval_ro', 'fcall', 'fcall_ro'] as const;
+
+/** Script calls (EVALSHA and kin) run between two readings. */
+export function scriptCalls(before: Record<string, number>, after: Record<string, number>): number {
+  return SCRIPT_CALLS.reduce((sum, name) => sum + (after[name] ?? 0) - (before[name] ?? 0), 0);
+}

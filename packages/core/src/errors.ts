@@ -12,6 +12,8 @@ export type LockErrorCode =
   | 'LOCK_ACQUIRE_ABORTED'
   /** A lock this process held is no longer held: it expired, was taken, or Redis stayed unreachable. */
   | 'LOCK_LOST'
+  /** This handle released its hold: the `reason` of `lock.signal` after a normal release. */
+  | 'LOCK_RELEASED'
   /** An option, lock name or argument was invalid; nothing was sent to Redis. */
   | 'INVALID_OPTION'
   /** A lock handle was used in a way its state does not allow (e.g. acquire after release). */
@@ -29,7 +31,7 @@ export type LockErrorCode =
 const LOCK_ERROR_MARKER = Symbol.for('@lock/core.LockError');
 
 /**
- * Base class of every @lock error. Check with {@link LockError.isInstance} rather than
+ * Base class of every `@lock` error. Check with {@link LockError.isInstance} rather than
  * `instanceof` when more than one copy of the package may be loaded.
  */
 export class LockError extends Error {
@@ -47,7 +49,7 @@ export class LockError extends Error {
   }
 
   /**
-   * True when `value` is an @lock error of any class, even one created by another copy of the
+   * True when `value` is an `@lock` error of any class, even one created by another copy of the
    * package. Each subclass has its own `isInstance` for its own kind. Safe to pass detached, e.g.
    * `errors.filter(LockError.isInstance)`.
    */
@@ -100,15 +102,15 @@ export class LockAcquireError extends LockError {
  * - `expired`: its time ran out before it was renewed or extended;
  * - `taken`: Redis shows another owner, or no lock at all while its time had not yet run out
  *   (deleted, flushed, or lost in a failover);
- * - `unreachable`: Redis could not be reached until the lock's validity deadline passed;
- * - `released`: this holder released it (the normal end of a hold).
+ * - `unreachable`: Redis could not be reached until the lock's validity deadline passed.
+ *
+ * A normal release is not a loss: it ends the hold with a {@link LockReleasedError}.
  */
-export type LockLostReason = 'expired' | 'taken' | 'unreachable' | 'released';
+export type LockLostReason = 'expired' | 'taken' | 'unreachable';
 
 /**
- * The `reason` of a lock's `signal` once its hold has ended, and what the `onLost` hook reports
- * when a lock is lost. The signal aborts on every end of a hold, so its `reason` may be
- * `released` (a normal release, never passed to `onLost`); the other reasons are losses.
+ * A held lock was lost: the `reason` of its `signal` and what the `onLost` hook reports. A normal
+ * release is never a `LockLostError` (the signal's reason is then a {@link LockReleasedError}).
  */
 export class LockLostError extends LockError {
   static override readonly errorName: string = 'LockLostError';
@@ -123,11 +125,28 @@ export class LockLostError extends LockError {
       expired: 'its ttl ran out before it was renewed',
       taken: 'Redis no longer shows this holder as the owner',
       unreachable: 'Redis was unreachable until its validity deadline passed',
-      released: 'it was released',
     };
     super('LOCK_LOST', `Lock "${lockName}" is no longer held: ${messages[reason]}.`, options);
     this.lockName = lockName;
     this.reason = reason;
+  }
+}
+
+/**
+ * The `reason` of a lock's `signal` after this handle released its hold (the normal end of a
+ * hold; also what a wait cancelled by `release()` reports as its `cause`). Work that listens to the
+ * signal stops either way; code that cares only about losses checks `LockLostError.isInstance`.
+ */
+export class LockReleasedError extends LockError {
+  static override readonly errorName: string = 'LockReleasedError';
+  /** True when `value` is a LockReleasedError, even from another copy of the package. */
+  static override readonly isInstance = isLockErrorNamed<LockReleasedError>('LockReleasedError');
+
+  readonly lockName: string;
+
+  constructor(lockName: string) {
+    super('LOCK_RELEASED', `Lock "${lockName}" was released by its holder.`);
+    this.lockName = lockName;
   }
 }
 

@@ -16,6 +16,7 @@ export {
   LockMisuseError,
   LockOptionError,
   LockRedisError,
+  LockReleasedError,
   RedisCallTimeout,
   type RedisServerFailure,
 } from './errors.js';

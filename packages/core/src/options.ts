@@ -52,7 +52,7 @@ export interface LockOptions {
   maxRetryDelay?: number;
   /**
    * Overall budget for waiting, in ms: no attempt starts after it has passed, and an acquire
-   * settles at the latest {@link WAIT_TIMEOUT_MARGIN} ms after it (an attempt still unanswered
+   * settles at the latest 200 ms after it (an attempt still unanswered
    * then is abandoned and cleaned up). `0` makes exactly one attempt. Within the budget, an attempt
    * that fails because Redis did not answer is retried like one that found the lock held.
    * @default Infinity

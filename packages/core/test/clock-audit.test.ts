@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-// R6: correctness never depends on the client's wall clock. Validity deadlines use the monotonic
+// Correctness never depends on the client's wall clock. Validity deadlines use the monotonic
 // clock (clock.ts); expiry is decided by Redis. This audit keeps it that way.
-describe('clock audit (R6)', () => {
+describe('clock audit', () => {
   it('no core source reads the wall clock', () => {
     const sourceDir = new URL('../src/', import.meta.url);
     const offenders = readdirSync(sourceDir, { recursive: true, encoding: 'utf8' })

@@ -9,7 +9,7 @@ import {
   RELEASED,
   type ReleaseResult,
 } from '../src/deployments/protocol.js';
-import { LockAcquireError, type LockLostError } from '../src/errors.js';
+import { LockAcquireError, type LockLostError, LockReleasedError } from '../src/errors.js';
 import type { LockHooks } from '../src/handle/hooks.js';
 import { Lock } from '../src/handle/lock.js';
 import { type LockOptions, resolveLockOptions } from '../src/options.js';
@@ -118,7 +118,7 @@ describe('Lock state machine (fake protocol, fake timers)', () => {
     expect(await lock.release()).toBe(true);
     expect(lock).toMatchObject({ state: 'released', isHeld: false, holdCount: 0 });
     expect(lock.signal.aborted).toBe(true);
-    expect((lock.signal.reason as LockLostError).reason).toBe('released');
+    expect(lock.signal.reason).toSatisfy(LockReleasedError.isInstance);
     expect(protocol.calls).toEqual(['acquire 1', 'release 0']);
     expect(events).toEqual(['acquired', 'released']);
     await expect(lock.acquire()).rejects.toMatchObject({ name: 'LockMisuseError' });

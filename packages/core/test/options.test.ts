@@ -52,7 +52,7 @@ describe('resolveLockOptions (pure logic)', () => {
     expect(() => resolveLockOptions({ renewalInterval: 500 }, { ttl: 400 })).toThrow(LockOptionError);
   });
 
-  it('names the option at fault and suggests ttl for the seed-style `timeout`', () => {
+  it('names the option at fault and suggests ttl for a `timeout` option (a common name elsewhere)', () => {
     try {
       resolveLockOptions({}, { timeout: 30 } as never);
       expect.unreachable();

@@ -1,5 +1,5 @@
 /**
- * B5 on a real Redis Cluster: the primary that holds a lock dies (SIGKILL) and its replica takes
+ * On a real Redis Cluster: the primary that holds a lock dies (SIGKILL) and its replica takes
  * over. Redis replicates asynchronously, so what survives depends on whether the lock's writes
  * reached the replica before the crash. Each test makes that certain one way or the other, then
  * checks what is guaranteed and prints what was observed (timings relative to the kill), on both
@@ -62,7 +62,7 @@ function describeFailure(error: unknown): string {
 }
 
 for (const kind of CLIENT_KINDS) {
-  describe.skipIf(usingClusterUrls)(`cluster failover (B5): ${kind}`, () => {
+  describe.skipIf(usingClusterUrls)(`cluster failover: ${kind}`, () => {
     let cluster: RedisCluster;
     let client: ClusterClient;
     const newLocker = (options: LockerOptions = {}) =>

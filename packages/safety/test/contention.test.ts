@@ -1,5 +1,5 @@
 /**
- * R1: several OS processes, half on ioredis and half on node-redis, increment one Redis counter
+ * Several OS processes, half on ioredis and half on node-redis, increment one Redis counter
  * with a non-atomic read-then-write under one lock. The total must be exact, and the holds every
  * process recorded (on the machine-wide monotonic clock) must never overlap.
  */
@@ -15,7 +15,7 @@ const TOTAL = KINDS.length * INCREMENTS_PER_WORKER;
 
 type ContentionWorker = Worker<ToContentionWorker, FromContentionWorker>;
 
-describe('R1: contention across processes and clients', () => {
+describe('contention across processes and clients', () => {
   let redis: RedisInstance;
   const workers: ContentionWorker[] = [];
 
@@ -80,7 +80,7 @@ describe('R1: contention across processes and clients', () => {
         meanWaitMs: Number((result.waitedMs / result.intervals.length).toFixed(2)),
       })),
     };
-    console.log('R1 contention:', JSON.stringify(summary, null, 2));
+    console.log('contention:', JSON.stringify(summary, null, 2));
 
     expect(counter).toBe(TOTAL);
     expect(intervals).toHaveLength(TOTAL);

@@ -1,5 +1,5 @@
 /**
- * R2: a holder that dies, or stops running, must not keep the lock beyond its ttl, and must not
+ * A holder that dies, or stops running, must not keep the lock beyond its ttl, and must not
  * hurt the next holder when it comes back. Each holder is a real OS process (SIGKILL is not
  * something a test can do to itself), on each adapter.
  *
@@ -41,7 +41,7 @@ const uniqueName = (label: string) => {
   return `r2-${label}-${process.pid}-${nameCounter}`;
 };
 
-describe.each(CLIENT_KINDS)('R2: crashed and stalled holders (%s)', (kind: ClientKind) => {
+describe.each(CLIENT_KINDS)('crashed and stalled holders (%s)', (kind: ClientKind) => {
   let redis: RedisInstance;
   let client: ConnectedClient;
   let locker: Locker;
@@ -89,7 +89,7 @@ describe.each(CLIENT_KINDS)('R2: crashed and stalled holders (%s)', (kind: Clien
     await client?.close();
     await redis?.stop();
     if (kind === CLIENT_KINDS[CLIENT_KINDS.length - 1])
-      console.log('R2 figures:', JSON.stringify(figures, null, 2));
+      console.log('crash figures:', JSON.stringify(figures, null, 2));
   });
 
   it('(a) a SIGKILLed holder without renewal: the lock frees at its ttl, not before, not much after', async () => {

@@ -1,5 +1,5 @@
 /**
- * R4: network faults between the client and Redis, on both adapters. The client under test talks
+ * Network faults between the client and Redis, on both adapters. The client under test talks
  * to Redis through a loopback fault proxy (latency, lost replies, a partition, cut connections);
  * an admin client talks to Redis directly, to see what really happened on the server while the
  * client only saw the fault.
@@ -86,7 +86,7 @@ function recordingWaiter(inner: ScriptRunner & ReleaseNotifier) {
 
 const ACQUIRE_SCRIPT = ALL_SCRIPTS.find((script) => script.name === 'acquire') as LuaScript;
 
-describe.each(CLIENT_KINDS)('network faults (R4): %s', (kind: ClientKind) => {
+describe.each(CLIENT_KINDS)('network faults: %s', (kind: ClientKind) => {
   let redis: RedisInstance;
   let proxy: FaultProxy;
   /** The client under test: every byte goes through the proxy. */

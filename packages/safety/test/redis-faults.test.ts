@@ -1,5 +1,5 @@
 /**
- * R3: Redis restarts, SCRIPT FLUSH and FLUSHALL while locks are held and waiters wait, on both
+ * Redis restarts, SCRIPT FLUSH and FLUSHALL while locks are held and waiters wait, on both
  * adapters. The promise under test: every call either succeeds or fails with a typed LockError,
  * nothing hangs, locks that vanished are reported lost (never silently assumed held), and new
  * acquisitions work once Redis is back (scripts reload through the EVAL fallback).
@@ -13,7 +13,7 @@ import { uniqueName } from '../src/names.js';
 import { settleTyped } from '../src/settle.js';
 
 for (const kind of CLIENT_KINDS) {
-  describe(`Redis faults (R3): ${kind}`, () => {
+  describe(`Redis faults: ${kind}`, () => {
     let redis: RedisInstance;
     let client: ConnectedClient;
     let admin: ConnectedClient;

@@ -1,5 +1,5 @@
 /**
- * B4 Redlock: a `Locker` over N independent Redis servers, on both adapters, against five real
+ * Redlock: a `Locker` over N independent Redis servers, on both adapters, against five real
  * `redis-server`s. The client under test reaches each server through a loopback fault proxy (to
  * partition it); an admin client talks to each server directly, to set up holders and failures and
  * to see what really is on the servers.
@@ -17,6 +17,7 @@ import {
   LockLostError,
   LockOptionError,
   LockRedisError,
+  LockReleasedError,
   type ScriptRunner,
 } from '@lock/core';
 import {
@@ -244,7 +245,7 @@ describe.each(CLIENT_KINDS)('Redlock on %s', (kind: ClientKind) => {
       for (const pttl of remaining) expect(Number(pttl)).toBeGreaterThan(0);
       for (const index of minority) (proxies[index] as FaultProxy).heal();
       expect(await lock.release()).toBe(true);
-      expect(lock.signal.reason).toMatchObject({ reason: 'released' });
+      expect(lock.signal.reason).toSatisfy(LockReleasedError.isInstance);
     });
 
     it('a majority partitioned while held fires the lost signal (unreachable) before the ttl runs out', async () => {

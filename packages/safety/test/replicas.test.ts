@@ -1,5 +1,5 @@
 /**
- * B4b: waiting for replicas. A primary and one replica (`REPLICAOF`), both real `redis-server`s;
+ * Waiting for replicas. A primary and one replica (`REPLICAOF`), both real `redis-server`s;
  * the `replicas: { count, timeout }` lock option sends WAIT after acquire and extend, on both
  * adapters. Under-acknowledged cases: asking for more replicas than there are, and a replica that
  * is detached (`REPLICAOF NO ONE`) while the lock is taken or renewed.

@@ -1,5 +1,5 @@
 /**
- * B6 semaphore safety, on both adapters against real Redis:
+ * Semaphore safety, on both adapters against real Redis:
  * - 50 concurrent acquirers over 5 OS processes never hold more than the limit at once (history
  *   checked on the machine-wide monotonic clock, plus a counter of holders inside kept in Redis),
  *   and the limit is actually reached;
@@ -44,7 +44,7 @@ interface ProcessPlan {
   readonly skewMs: number;
 }
 
-describe('B6: semaphore safety', () => {
+describe('semaphore safety', () => {
   let redis: RedisInstance;
   const workers: SemaphoreWorker[] = [];
 
@@ -134,7 +134,7 @@ describe('B6: semaphore safety', () => {
     it(`${kind}: 50 acquirers over ${PROCESSES} processes on a limit of ${LIMIT}: never more than ${LIMIT} holders`, async () => {
       const plans = Array.from({ length: PROCESSES }, () => ({ kind, limit: LIMIT, skewMs: 0 }));
       const { intervals, reports, summary } = await contend(plans, `sem-${kind}`, 10_000);
-      console.log('B6 semaphore contention:', JSON.stringify(summary));
+      console.log('semaphore contention:', JSON.stringify(summary));
       expectWithinLimit(intervals, reports);
     }, 120_000);
   }
@@ -148,7 +148,7 @@ describe('B6: semaphore safety', () => {
     // A ttl well under the skew: had any client's clock set the deadlines, a client 5 s ahead
     // would see every permit written by one 5 s behind as long expired, and let too many in.
     const { intervals, reports, summary } = await contend(plans, 'sem-skewed', 2_000);
-    console.log('B6 semaphore contention, skewed clocks:', JSON.stringify(summary));
+    console.log('semaphore contention, skewed clocks:', JSON.stringify(summary));
     expectWithinLimit(intervals, reports);
   }, 120_000);
 
@@ -214,7 +214,7 @@ describe('B6: semaphore safety', () => {
       skewMs: 0,
     }));
     const { intervals, reports, summary } = await contend(plans, 'sem-disagree', 10_000);
-    console.log('B6 semaphore, disagreeing limits:', JSON.stringify(summary));
+    console.log('semaphore, disagreeing limits:', JSON.stringify(summary));
     expect(checkCapacity(intervals, LIMIT).violations.length).toBeGreaterThan(0);
     expect(Math.max(...reports.map((done) => done.maxInside))).toBeGreaterThan(LIMIT);
     // Never past the largest limit any caller passed.

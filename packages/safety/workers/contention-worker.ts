@@ -1,5 +1,5 @@
 /**
- * R1 worker: increments a Redis counter `increments` times with a deliberately non-atomic
+ * Contention worker: increments a Redis counter `increments` times with a deliberately non-atomic
  * GET → (yield) → SET, each under the shared lock, recording every hold for the history check.
  */
 import { Locker } from '@lock/core';
@@ -15,7 +15,7 @@ runWorker(async () => {
   let waitedMs = 0;
   const locker = new Locker(client.runner, {
     prefix: 'safety:',
-    // A ttl far above any hold: R1 is about exclusion under contention, not expiry.
+    // A ttl far above any hold: this test is about exclusion under contention, not expiry.
     ttl: 10_000,
     hooks: {
       onAcquired: (event) => {

@@ -1,5 +1,5 @@
 /**
- * R2 worker: takes a lock and then either idles until the parent SIGKILLs it (`hold`, `renew`),
+ * Crash worker: takes a lock and then either idles until the parent SIGKILLs it (`hold`, `renew`),
  * or blocks its own event loop past the ttl and reports what its handle says afterwards
  * (`block`). See `CrashConfig` in protocol.ts.
  */

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-import { LockLostError } from '@lock/core';
+import { LockLostError, LockReleasedError } from '@lock/core';
 
 /** One hold of a lock as its holder saw it: from "acquire confirmed" to "release sent". */
 export interface HoldInterval {
@@ -127,7 +127,7 @@ export class HistoryRecorder {
     };
     const noteLoss = () => {
       const reason: unknown = lock.signal.reason;
-      if (LockLostError.isInstance(reason) && reason.reason === 'released') return;
+      if (LockReleasedError.isInstance(reason)) return;
       record.lostNoticeAt = this.#now();
       record.lostReason = LockLostError.isInstance(reason) ? reason.reason : String(reason);
     };

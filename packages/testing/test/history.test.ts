@@ -1,4 +1,4 @@
-import { Locker, LockLostError } from '@lock/core';
+import { Locker, LockLostError, LockReleasedError } from '@lock/core';
 import { describe, expect, it } from 'vitest';
 import {
   checkCapacity,
@@ -277,7 +277,10 @@ describe('HistoryRecorder', () => {
         fencingToken: fencingToken ?? undefined,
         signal: controller.signal,
       },
-      lose: (reason: 'expired' | 'taken' | 'released') => controller.abort(new LockLostError(name, reason)),
+      lose: (reason: 'expired' | 'taken' | 'released') =>
+        controller.abort(
+          reason === 'released' ? new LockReleasedError(name) : new LockLostError(name, reason),
+        ),
     };
   }
 

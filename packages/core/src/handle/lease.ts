@@ -44,7 +44,7 @@ export interface LeaseParams {
   /** Called when one renewal fails (the loop keeps trying until the deadline). */
   readonly onRenewalFailed: (error: unknown) => void;
   /** Called at most once, when the lock is found gone or its validity deadline passes. */
-  readonly onLost: (reason: Exclude<LockLostReason, 'released'>, cause?: unknown) => void;
+  readonly onLost: (reason: LockLostReason, cause?: unknown) => void;
 }
 
 export class Lease {
@@ -197,7 +197,7 @@ export class Lease {
     this.#scheduleRenewal(ticket.sentAt);
   }
 
-  #lose(reason: Exclude<LockLostReason, 'released'>, cause?: unknown): void {
+  #lose(reason: LockLostReason, cause?: unknown): void {
     if (this.#stopped) return;
     this.stop();
     this.#params.onLost(reason, cause);

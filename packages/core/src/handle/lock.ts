@@ -9,7 +9,13 @@
 import { nanoid } from 'nanoid';
 import { clockDrift, monotonicNow } from '../clock.js';
 import type { AcquireReply, HoldProtocol, HoldStatus, ReleaseResult } from '../deployments/protocol.js';
-import { LockAcquireError, LockLostError, type LockLostReason, LockMisuseError } from '../errors.js';
+import {
+  LockAcquireError,
+  LockLostError,
+  type LockLostReason,
+  LockMisuseError,
+  LockReleasedError,
+} from '../errors.js';
 import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from '../options.js';
 import { withDeadline } from './deadline.js';
 import { callHook, type LockHooks } from './hooks.js';
@@ -42,6 +48,9 @@ const TOOK_NOTHING: Promise<boolean> = Promise.resolve(false);
 /** Where a handle is in its life. */
 export type LockState = 'unlocked' | 'acquiring' | 'held' | 'released' | 'lost';
 
+/** How a hold ended: this handle's release, or one of the ways it can be lost. */
+type HoldEnd = 'released' | LockLostReason;
+
 /** What a lock handle needs from its Locker. @internal */
 export interface LockContext {
   readonly name: string;
@@ -71,7 +80,7 @@ export class Lock implements AsyncDisposable {
   // Made on first read of `signal`: most holds end in a plain release nobody listens for, so a
   // hold nobody watches pays for no AbortController and no error with a stack.
   #lifetime: AbortController | undefined;
-  #endReason: { readonly reason: LockLostReason; readonly cause: unknown } | undefined;
+  #endReason: { readonly reason: HoldEnd; readonly cause: unknown } | undefined;
   #state: LockState = 'unlocked';
   #holdCount = 0;
   #fencingToken: number | undefined;
@@ -114,23 +123,21 @@ export class Lock implements AsyncDisposable {
   }
 
   /**
-   * Aborted when this handle's hold ends, however it ends, with a {@link LockLostError} as
-   * `reason` whose `reason` field says why: `released` for this handle's own release (the normal
-   * end), or `expired`/`taken`/`unreachable` when the lock was lost. Pass it to work that must
-   * stop when the lock is no longer held: work still running after a release holds no lock
-   * either, so the signal aborts then too.
+   * Aborted when this handle's hold ends, however it ends. Its `reason` is a
+   * {@link LockReleasedError} after this handle's own release (the normal end), or a
+   * {@link LockLostError} (`expired`, `taken`, `unreachable`) when the lock was lost. Pass it to
+   * work that must stop when the lock is no longer held: work still running after a release holds
+   * no lock either, so the signal aborts then too.
    *
    * Only a loss is reported as one: it moves the handle to `state: 'lost'` and calls the `onLost`
    * hook, while a release moves it to `'released'` and calls `onReleased`. Code that reacts to the
-   * signal and cares only about losses checks `reason.reason !== 'released'`.
+   * signal and cares only about losses checks `LockLostError.isInstance(lock.signal.reason)`.
    */
   get signal(): AbortSignal {
     if (this.#lifetime === undefined) {
       this.#lifetime = new AbortController();
       const ended = this.#endReason;
-      if (ended !== undefined) {
-        this.#lifetime.abort(new LockLostError(this.name, ended.reason, { cause: ended.cause }));
-      }
+      if (ended !== undefined) this.#lifetime.abort(this.#endError(ended.reason, ended.cause));
     }
     return this.#lifetime.signal;
   }
@@ -364,7 +371,7 @@ export class Lock implements AsyncDisposable {
   /** Stops this handle's acquire in progress, then waits for its clean-up (bounded). */
   async #cancelAcquire(): Promise<false> {
     const acquiring = this.#acquiring;
-    this.#waitStop?.stop(new LockLostError(this.name, 'released'));
+    this.#waitStop?.stop(new LockReleasedError(this.name));
     await acquiring?.catch(() => {});
     const cleanup = this.#cleanup;
     if (cleanup !== undefined) await this.#bounded(cleanup, 'release').catch(() => {});
@@ -475,7 +482,13 @@ export class Lock implements AsyncDisposable {
   }
 
   /** Ends the hold: stops the lease, marks the state, and aborts the signal. Runs once. */
-  #end(reason: LockLostReason, cause?: unknown): void {
+  #endError(reason: HoldEnd, cause: unknown): LockLostError | LockReleasedError {
+    return reason === 'released'
+      ? new LockReleasedError(this.name)
+      : new LockLostError(this.name, reason, { cause });
+  }
+
+  #end(reason: HoldEnd, cause?: unknown): void {
     if (this.#state === 'released' || this.#state === 'lost') return;
     this.#lease?.stop();
     this.#lease = undefined;
@@ -483,7 +496,7 @@ export class Lock implements AsyncDisposable {
     this.#state = reason === 'released' ? 'released' : 'lost';
     this.#endReason = { reason, cause };
     if (reason === 'released') {
-      this.#lifetime?.abort(new LockLostError(this.name, reason, { cause }));
+      this.#lifetime?.abort(new LockReleasedError(this.name));
       callHook(this.#hooks.onReleased, { lock: this });
       return;
     }

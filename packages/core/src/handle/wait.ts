@@ -48,7 +48,7 @@ export interface WaitParams {
 /**
  * Runs attempts until one acquires, or the retries (`retryCount + 1` attempts in all) or the wait
  * budget run out, or the wait is stopped (rejects with a `LOCK_ACQUIRE_ABORTED` error). Settles
- * at the latest {@link WAIT_TIMEOUT_MARGIN} ms after `waitTimeout`.
+ * at the latest 200 ms after `waitTimeout`.
  *
  * An attempt that fails because Redis failed or did not answer is retried like one that found the
  * lock held: a failover of a few seconds must not fail every waiter that has budget left. When

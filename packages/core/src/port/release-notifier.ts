@@ -7,7 +7,7 @@
 import { monotonicNow, unrefTimeout } from '../clock.js';
 import type { ReleaseNotifier } from './capabilities.js';
 
-/** One subscriber connection, as an adapter opens it for {@link createReleaseNotifier}. */
+/** One subscriber connection, as an adapter opens it for the runner's release notifier. */
 export interface SubscriberConnection {
   /** SUBSCRIBE; resolves (with any value) once Redis confirmed it. */
   subscribe(channel: string): Promise<unknown>;

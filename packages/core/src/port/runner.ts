@@ -35,7 +35,7 @@ export interface ScriptRunner {
   run(script: LuaScript, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown>;
 }
 
-/** The two primitive calls {@link createScriptRunner} needs from a client. */
+/** The two primitive calls `defineRunner` needs from a client. */
 export interface EvalFunctions {
   /** Sends `EVALSHA sha1 numkeys ...keys ...args` and resolves with the reply. */
   evalsha(sha1: string, keys: readonly string[], args: readonly string[]): Promise<unknown>;

@@ -1,5 +1,5 @@
 /** Scoped use: `await using` and `withLock` release however the scope ends. */
-import { type Lock, LockAcquireError, LockError, type LockLostError } from '@lock/core';
+import { type Lock, LockAcquireError, LockError, LockReleasedError } from '@lock/core';
 import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
 import { uniqueName } from '../helpers.js';
@@ -40,7 +40,7 @@ export function describeScopedUse(ctx: SuiteContext): void {
       expect(result).toBe(42);
       if (seen === undefined) throw new Error('withLock did not call the callback');
       expect(seen.state).toBe('released');
-      expect((seen.signal.reason as LockLostError).reason).toBe('released');
+      expect(seen.signal.reason).toSatisfy(LockReleasedError.isInstance);
       expect(await command('EXISTS', seen.key)).toBe(0);
     });
 
