@@ -6,46 +6,11 @@
  *
  * @packageDocumentation
  */
-import {
-  type DefinedRunner,
-  defineRunner,
-  type OpeningSubscriber,
-  type RunnerOptions,
-} from '@lock/core/adapter';
+import { type DefinedRunner, defineRunner, type RunnerOptions } from '@lock/core/adapter';
+import type { IoredisLikeClient } from './client.js';
+import { subscriber } from './subscriber.js';
 
-/** The subscriber connection made with `client.duplicate()`. */
-export interface IoredisLikeSubscriber {
-  subscribe(channel: string): Promise<unknown>;
-  unsubscribe(channel: string): Promise<unknown>;
-  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  on(event: 'ready', listener: () => void): unknown;
-  removeListener?(event: 'ready', listener: () => void): unknown;
-  /** Starts connecting a connection made with `lazyConnect`. */
-  connect?(): Promise<unknown>;
-  quit(): Promise<unknown>;
-  /**
-   * Closes the connection at once and stops ioredis from reconnecting it: what `runner.close()`
-   * does instead of QUIT when the connection is not ready, and when QUIT fails or does not answer.
-   */
-  disconnect?(): void;
-  /** ioredis's connection state (`'ready'`, `'reconnecting'`, `'end'`, ...). */
-  readonly status?: string;
-}
-
-/**
- * The ioredis methods the adapter calls. An ioredis `Redis` or `Cluster` (v5 or v6) fits, and so
- * does any client with the same signatures (e.g. iovalkey). Without `duplicate`, waiters poll.
- */
-export interface IoredisLikeClient {
-  evalsha(sha1: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  eval(script: string, numkeys: number, ...keysAndArgs: string[]): Promise<unknown>;
-  duplicate?(): IoredisLikeSubscriber;
-  /** `WAIT numreplicas timeout`, for the `replicas` lock option. */
-  wait?(numreplicas: number, timeout: number): Promise<number>;
-  /** True on an ioredis `Cluster`, where WAIT would not reach the primary that took the lock. */
-  isCluster?: boolean;
-}
+export type { IoredisLikeClient, IoredisLikeSubscriber } from './client.js';
 
 /** Options of {@link createIoredisRunner}. */
 export type IoredisRunnerOptions = RunnerOptions;
@@ -101,48 +66,4 @@ export function createIoredisRunner(
         ? undefined
         : (count, timeoutMs) => wait.call(client, count, timeoutMs),
   });
-}
-
-function subscriber(
-  connection: IoredisLikeSubscriber,
-  onMessage: (channel: string) => void,
-): OpeningSubscriber {
-  // Our own connection: its errors must not surface as unhandled 'error' events in the app;
-  // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
-  connection.on('error', () => {});
-  connection.on('message', (channel) => onMessage(channel));
-  // After QUIT ('end') there is nothing left to stop, and disconnecting again would only leave a
-  // timer behind that keeps the process alive for ioredis's disconnectTimeout.
-  const destroy = () => {
-    if (connection.status !== 'end') connection.disconnect?.();
-  };
-  return {
-    ready: whenReady(connection),
-    subscribe: (channel) => connection.subscribe(channel),
-    unsubscribe: (channel) => connection.unsubscribe(channel),
-    // QUIT on a connection that is not ready is queued until it reconnects (or refused at once
-    // with enableOfflineQueue: false) and leaves ioredis reconnecting: disconnect instead.
-    close: async () =>
-      connection.disconnect !== undefined && connection.status !== 'ready' ? destroy() : connection.quit(),
-    destroy,
-  };
-}
-
-/**
- * Resolves once `connection` is ready; `undefined` when it already is (or reports no status).
- * Subscribed before, with enableOfflineQueue: false, a SUBSCRIBE would be refused. While it cannot
- * connect (e.g. the server is at maxclients), ioredis keeps retrying until the runner gives up.
- */
-function whenReady(connection: IoredisLikeSubscriber): Promise<void> | undefined {
-  if (connection.status === undefined || connection.status === 'ready') return undefined;
-  const ready = new Promise<void>((resolve) => {
-    const onReady = () => {
-      connection.removeListener?.('ready', onReady);
-      resolve();
-    };
-    connection.on('ready', onReady);
-  });
-  // lazyConnect: connect() rejects when the first connection fails, but ioredis keeps retrying.
-  if (connection.status === 'wait') connection.connect?.().catch(() => {});
-  return ready;
 }
