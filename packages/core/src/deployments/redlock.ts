@@ -36,7 +36,7 @@
  */
 import { clockDrift, monotonicNow } from '../clock.js';
 import { LockOptionError, LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
-import { MAX_TIMER_MS } from '../handle/deadline.js';
+import { armDeadline, Deadline, disarmDeadline } from '../handle/deadline.js';
 import { fencingCounterKey, releaseChannel } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
 import {
@@ -342,11 +342,11 @@ export class RedlockServers {
 
 /**
  * The state of one quorum call (see {@link RedlockServers.call}); it is also the {@link Tally}
- * handed to `decide`. One object and one timer per call, released as soon as the verdict is out:
- * the servers' late replies only reach their {@link ServerCommand}, for the clean-up that reads
- * them.
+ * handed to `decide`, and its own deadline: one object per call, and nothing of it left armed
+ * once the verdict is out. The servers' late replies then only reach their {@link ServerCommand},
+ * for the clean-up that reads them.
  */
-class QuorumRun<T> implements Tally, CommandsCall {
+class QuorumRun<T> extends Deadline implements Tally, CommandsCall {
   readonly replies: Array<{ readonly index: number; readonly value: unknown }> = [];
   readonly failures: RedisServerFailure[] = [];
   pending: number;
@@ -360,12 +360,12 @@ class QuorumRun<T> implements Tally, CommandsCall {
   readonly #options: CallOptions<T>;
   readonly #deadlineAt: number;
   #commands: readonly ServerCommand[] = [];
-  #deadline: ReturnType<typeof setTimeout> | undefined;
   #lateTimer: ReturnType<typeof setTimeout> | undefined;
   #resolve!: (value: T) => void;
   #reject!: (error: unknown) => void;
 
   constructor(servers: RedlockServers, script: LuaScript, options: CallOptions<T>) {
+    super();
     this.#servers = servers;
     this.script = script;
     this.#options = options;
@@ -384,11 +384,7 @@ class QuorumRun<T> implements Tally, CommandsCall {
     const { timeout, late } = this.#options;
     // One deadline for all servers of the call: those still pending when it passes have all
     // timed out, together.
-    if (timeout !== Number.POSITIVE_INFINITY) {
-      const ms = Math.max(0, Math.ceil(timeout));
-      this.#deadline = setTimeout(timedOut, Math.min(ms, MAX_TIMER_MS), this, ms);
-      this.#deadline.unref?.();
-    }
+    if (timeout !== Number.POSITIVE_INFINITY) armDeadline(this, Math.max(0, Math.ceil(timeout)), false);
     if (!this.decided && late !== undefined && late.after < timeout) {
       this.#lateTimer = setTimeout(tooLateNow, Math.max(0, late.after), this);
       this.#lateTimer.unref?.();
@@ -413,7 +409,7 @@ class QuorumRun<T> implements Tally, CommandsCall {
         error: result.error,
       });
     }
-    if (this.pending === 0) this.#clearDeadline();
+    if (this.pending === 0) disarmDeadline(this);
   }
 
   /** A server's reply came in: decide, if that decides it. */
@@ -422,9 +418,8 @@ class QuorumRun<T> implements Tally, CommandsCall {
   }
 
   /** The call's deadline passed: every server still pending has timed out. */
-  timedOut(ms: number): void {
-    this.#deadline = undefined;
-    const cause = new RedisCallTimeout(ms);
+  expire(): void {
+    const cause = new RedisCallTimeout(Math.max(0, Math.ceil(this.#options.timeout)));
     for (const command of this.#commands) {
       if (!command.recorded) this.record(command, { ok: false, error: cause });
     }
@@ -452,22 +447,13 @@ class QuorumRun<T> implements Tally, CommandsCall {
   deliver(value: Verdict<T>): void {
     this.settled = true;
     // Nothing reads the servers still pending any more: their replies go to their commands only.
-    this.#clearDeadline();
+    disarmDeadline(this);
     if (value === NO_QUORUM) this.#reject(this.#servers.quorumError(this.script, this.failures));
     else this.#resolve(value);
-  }
-
-  #clearDeadline(): void {
-    if (this.#deadline === undefined) return;
-    clearTimeout(this.#deadline);
-    this.#deadline = undefined;
   }
 }
 
 // Timer callbacks shared by all calls (the call comes as an argument): no closure per call.
-function timedOut<T>(run: QuorumRun<T>, ms: number): void {
-  run.timedOut(ms);
-}
 function tooLateNow<T>(run: QuorumRun<T>): void {
   run.tooLate();
 }
