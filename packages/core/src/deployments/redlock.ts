@@ -457,6 +457,9 @@ class QuorumRun<T> extends Deadline implements Tally, CommandsCall {
 function tooLateNow<T>(run: QuorumRun<T>): void {
   run.tooLate();
 }
+function deliver<T>(run: QuorumRun<T>, value: Verdict<T>): void {
+  run.deliver(value);
+}
 
 /** What a {@link ServerCommand} needs of its call. */
 interface CommandsCall {
@@ -464,9 +467,6 @@ interface CommandsCall {
   dropped(): boolean;
   record(command: ServerCommand, result: ServerResult): void;
   answered(): void;
-}
-function deliver<T>(run: QuorumRun<T>, value: Verdict<T>): void {
-  run.deliver(value);
 }
 
 /** One server's command of a quorum call, and its real answer (late ones included). */
