@@ -110,6 +110,11 @@ interface LaneCommand {
 class ServerLane {
   #busy = false;
   #queue: LaneCommand[] = [];
+  // The command sent and not answered yet: one at a time, so one pair of reactions per lane
+  // serves all its commands.
+  #inFlight: LaneCommand | undefined;
+  #onValue: ((value: unknown) => void) | undefined;
+  #onError: ((error: unknown) => void) | undefined;
 
   submit(command: LaneCommand): void {
     this.#queue.push(command);
@@ -140,16 +145,18 @@ class ServerLane {
         continue;
       }
       this.#busy = true;
-      sent.then(
-        (value: unknown) => this.#finish(command, { ok: true, value }),
-        (error: unknown) => this.#finish(command, { ok: false, error }),
-      );
+      this.#inFlight = command;
+      this.#onValue ??= (value) => this.#finish({ ok: true, value });
+      this.#onError ??= (error) => this.#finish({ ok: false, error });
+      sent.then(this.#onValue, this.#onError);
     }
   }
 
-  #finish(command: LaneCommand, outcome: ServerResult): void {
+  #finish(outcome: ServerResult): void {
+    const command = this.#inFlight;
+    this.#inFlight = undefined;
     this.#busy = false;
-    command.done(outcome);
+    command?.done(outcome);
     this.#pump();
   }
 }
@@ -637,22 +644,28 @@ export class RedlockProtocol implements HoldProtocol {
     const servers = this.#servers;
     const startedAt = monotonicNow();
     const validFor = ttl - clockDrift(ttl);
-    const taken = ({ replies }: Tally) => countReplies(replies, isTaken);
+    const timeout = serverDeadline(this.#commandTimeout);
+    const lateAfter = serverDeadline(validFor);
     // Never fencing: a counter per server gives no token that increases across majorities.
     const { verdict, answers } = servers.call(ACQUIRE_SCRIPT, this.#keys, [token, ttl, holdCount, 0], {
-      timeout: serverDeadline(this.#commandTimeout),
+      timeout,
       lanes: this.#lanes,
       decide: (tally) => {
-        if (taken(tally) >= servers.quorum) {
+        const taken = countReplies(tally.replies, isTaken);
+        if (taken >= servers.quorum) {
           return monotonicNow() - startedAt < validFor ? ACQUIRED : NOT_ACQUIRED;
         }
-        return shortOfQuorum(taken(tally), tally, servers.quorum, NOT_ACQUIRED);
+        return shortOfQuorum(taken, tally, servers.quorum, NOT_ACQUIRED);
       },
       // A majority reached after the validity would have run out is not a hold.
-      late: {
-        after: serverDeadline(validFor),
-        verdict: (tally) => tooLate(taken(tally), tally, servers.quorum, NOT_ACQUIRED),
-      },
+      late:
+        lateAfter < timeout
+          ? {
+              after: lateAfter,
+              verdict: (tally) =>
+                tooLate(countReplies(tally.replies, isTaken), tally, servers.quorum, NOT_ACQUIRED),
+            }
+          : undefined,
     });
     let reply: AcquireReply;
     try {
@@ -671,14 +684,15 @@ export class RedlockProtocol implements HoldProtocol {
 
   async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const servers = this.#servers;
-    const held = ({ replies }: Tally) => countReplies(replies, isHeld);
     const { verdict } = servers.call(RELEASE_SCRIPT, this.#keys, [token, holdCount, this.#channel], {
       timeout: serverDeadline(this.#commandTimeout),
       lanes: this.#lanes,
       // Decided by a majority, but every server that still holds it must be told.
       alwaysSend: true,
-      decide: (tally) =>
-        held(tally) >= servers.quorum ? holdCount : shortOfQuorum(held(tally), tally, servers.quorum, -1),
+      decide: (tally) => {
+        const held = countReplies(tally.replies, isHeld);
+        return held >= servers.quorum ? holdCount : shortOfQuorum(held, tally, servers.quorum, -1);
+      },
     });
     const result = await verdict;
     if (result >= 0) this.#holdCount = result;

@@ -190,22 +190,33 @@ function expireAlone(deadline: Deadline): void {
   deadline.expire();
 }
 
-/** The deadline of one {@link withDeadline} call. */
+/** The deadline of one {@link withDeadline} call, and the settle functions of its promise. */
 class CallDeadline extends Deadline {
   readonly #script: string;
   readonly #timeout: number;
-  readonly #reject: (error: unknown) => void;
+  resolve: (value: never) => void = ignore;
+  reject: (error: unknown) => void = ignore;
 
-  constructor(script: string, timeout: number, reject: (error: unknown) => void) {
+  constructor(script: string, timeout: number) {
     super();
     this.#script = script;
     this.#timeout = timeout;
-    this.#reject = reject;
   }
 
   expire(): void {
-    this.#reject(new LockRedisError(this.#script, new RedisCallTimeout(this.#timeout)));
+    this.reject(new LockRedisError(this.#script, new RedisCallTimeout(this.#timeout)));
   }
+}
+
+function ignore(): void {}
+
+// The executor of every withDeadline promise (it runs synchronously, inside the constructor):
+// one function for all calls rather than a closure per call.
+let settling: CallDeadline | undefined;
+function takeSettlers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  if (settling === undefined) return;
+  settling.resolve = resolve;
+  settling.reject = reject;
 }
 
 /**
@@ -222,19 +233,21 @@ export function withDeadline<T>(
   options?: { readonly background?: boolean },
 ): Promise<T> {
   if (ms === Number.POSITIVE_INFINITY) return operation;
-  return new Promise<T>((resolve, reject) => {
-    const timeout = Math.max(0, Math.ceil(ms));
-    const deadline = new CallDeadline(script, timeout, reject);
-    armDeadline(deadline, timeout, options?.background !== true);
-    operation.then(
-      (value) => {
-        disarmDeadline(deadline);
-        resolve(value);
-      },
-      (error: unknown) => {
-        disarmDeadline(deadline);
-        reject(error);
-      },
-    );
-  });
+  const timeout = Math.max(0, Math.ceil(ms));
+  const deadline = new CallDeadline(script, timeout);
+  settling = deadline;
+  const bounded = new Promise<T>(takeSettlers);
+  settling = undefined;
+  armDeadline(deadline, timeout, options?.background !== true);
+  operation.then(
+    (value) => {
+      disarmDeadline(deadline);
+      (deadline.resolve as (value: T) => void)(value);
+    },
+    (error: unknown) => {
+      disarmDeadline(deadline);
+      deadline.reject(error);
+    },
+  );
+  return bounded;
 }
