@@ -142,18 +142,38 @@ export function subscribeToEach(
   };
 }
 
-/** Runs a script, turning any failure into a {@link LockRedisError}. */
-export async function runScript(
+/**
+ * Runs a script, turning any failure into a {@link LockRedisError}. Not `async`: this is on every
+ * operation's path, and an async wrapper would add a promise and a turn of its own.
+ */
+export function runScript(
   runner: ScriptRunner,
   script: LuaScript,
   keys: readonly string[],
   args: readonly ScriptArg[],
 ): Promise<unknown> {
+  let call: Promise<unknown>;
   try {
-    return await runner.run(script, keys, args);
+    call = runner.run(script, keys, args);
   } catch (error) {
-    throw new LockRedisError(script.name, error);
+    return Promise.reject(new LockRedisError(script.name, error));
   }
+  // A runner that breaks its contract and answers synchronously still gets a promise.
+  return (call instanceof Promise ? call : Promise.resolve(call)).then(undefined, failureOf(script));
+}
+
+// One error mapper per script (scripts are module constants), not a closure per call.
+const failureMappers = new WeakMap<LuaScript, (error: unknown) => never>();
+
+function failureOf(script: LuaScript): (error: unknown) => never {
+  let mapper = failureMappers.get(script);
+  if (mapper === undefined) {
+    mapper = (error) => {
+      throw new LockRedisError(script.name, error);
+    };
+    failureMappers.set(script, mapper);
+  }
+  return mapper;
 }
 
 /** Reads an acquire script's reply `{1, count, fence}` or `{0, pttl, queuePosition?}`. */

@@ -37,7 +37,7 @@
  */
 import { clockDrift, monotonicNow } from '../clock.js';
 import { LockOptionError, LockRedisError, RedisCallTimeout, type RedisServerFailure } from '../errors.js';
-import { withDeadline } from '../handle/deadline.js';
+import { armDeadline, Deadline, disarmDeadline } from '../handle/deadline.js';
 import { fencingCounterKey, releaseChannel } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
 import {
@@ -134,17 +134,22 @@ type Outcome = ServerResult | typeof SKIPPED;
 
 interface LaneCommand {
   /** Sends the command, or returns `undefined` to send nothing. Called when its turn comes. */
-  readonly send: () => Promise<unknown> | undefined;
+  send(): Promise<unknown> | undefined;
   /** True once the command no longer needs sending; asked before its turn and at its turn. */
-  readonly dropped: () => boolean;
+  dropped(): boolean;
   /** Called (synchronously) with its answer, or `SKIPPED`. */
-  readonly done: (outcome: Outcome) => void;
+  done(outcome: Outcome): void;
 }
 
 /** One handle's commands to one server, sent one after the other (see the module comment). */
 class ServerLane {
   #busy = false;
   #queue: LaneCommand[] = [];
+  // The command sent and not answered yet: one at a time, so one pair of reactions per lane
+  // serves all its commands.
+  #inFlight: LaneCommand | undefined;
+  #onValue: ((value: unknown) => void) | undefined;
+  #onError: ((error: unknown) => void) | undefined;
 
   submit(command: LaneCommand): void {
     this.#queue.push(command);
@@ -169,29 +174,31 @@ class ServerLane {
     while (!this.#busy) {
       const command = this.#queue.shift();
       if (command === undefined) return;
-      const sent = command.dropped() ? undefined : trySend(command.send);
+      const sent = command.dropped() ? undefined : trySend(command);
       if (sent === undefined) {
         command.done(SKIPPED);
         continue;
       }
       this.#busy = true;
-      sent
-        .then(
-          (value): ServerResult => ({ ok: true, value }),
-          (error: unknown): ServerResult => ({ ok: false, error }),
-        )
-        .then((outcome) => {
-          this.#busy = false;
-          command.done(outcome);
-          this.#pump();
-        });
+      this.#inFlight = command;
+      this.#onValue ??= (value) => this.#finish({ ok: true, value });
+      this.#onError ??= (error) => this.#finish({ ok: false, error });
+      sent.then(this.#onValue, this.#onError);
     }
+  }
+
+  #finish(outcome: ServerResult): void {
+    const command = this.#inFlight;
+    this.#inFlight = undefined;
+    this.#busy = false;
+    command?.done(outcome);
+    this.#pump();
   }
 }
 
-function trySend(send: () => Promise<unknown> | undefined): Promise<unknown> | undefined {
+function trySend(command: LaneCommand): Promise<unknown> | undefined {
   try {
-    return send();
+    return command.send();
   } catch (error) {
     return Promise.reject(error);
   }
@@ -228,7 +235,12 @@ interface QuorumCall<T> {
    * Per server: its answer (or `SKIPPED`), `undefined` until it came. Known, on a lane, by the time
    * the next command on that lane is sent.
    */
-  readonly answers: ReadonlyArray<() => Outcome | undefined>;
+  readonly answers: ReadonlyArray<ServerAnswer>;
+}
+
+/** One server's answer to a quorum call: `undefined` until it came, `SKIPPED` if never sent. */
+interface ServerAnswer {
+  readonly answer: Outcome | undefined;
 }
 
 /**
@@ -306,97 +318,24 @@ export class RedlockServers {
     script: LuaScript,
     keys: readonly string[],
     args: readonly ScriptArg[],
-    { timeout, lanes, alwaysSend = false, decide, late }: CallOptions<T>,
+    options: CallOptions<T>,
   ): QuorumCall<T> {
-    const deadlineAt = monotonicNow() + timeout;
-    const replies: Array<{ readonly index: number; readonly value: unknown }> = [];
-    const failures: RedisServerFailure[] = [];
-    const answered = this.runners.map(() => false);
-    let pending = this.runners.length;
-    const tally = (): Tally => ({ replies, failures, pending });
-    // Decided: no more verdicts, and commands still queued on a lane need not be sent. Settled:
-    // the verdict is out; until then a failed quorum still collects its failures.
-    let decided = false;
-    let settled = false;
-    let allAnswered: (() => void) | undefined;
-    let lateTimer: ReturnType<typeof setTimeout> | undefined;
-    let settle: { resolve: (value: T) => void; reject: (error: unknown) => void } | undefined;
-    const verdict = new Promise<T>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
-    const conclude = (value: Verdict<T> | undefined, failuresComplete: boolean) => {
-      if (value === undefined || decided) return;
-      decided = true;
-      clearTimeout(lateTimer);
-      for (const lane of lanes ?? []) lane.prune();
-      const deliver = () => {
-        settled = true;
-        if (value === NO_QUORUM) settle?.reject(this.quorumError(script, failures));
-        else settle?.resolve(value);
-      };
-      // A failure reply decided it: the other failures read in the same turn of the event loop
-      // are named too. Timeouts are all recorded at once, and then nothing is waited for.
-      if (value === NO_QUORUM && !failuresComplete) setImmediate(deliver);
-      else deliver();
-    };
-    const record = (index: number, result: ServerResult) => {
-      if (settled || answered[index]) return;
-      answered[index] = true;
-      pending -= 1;
-      if (result.ok) replies.push({ index, value: result.value });
-      else failures.push({ index, server: this.#describe(index), error: result.error });
-      if (pending === 0) allAnswered?.();
-    };
-    // One deadline for all servers of the call: those still pending when it passes have all
-    // timed out, together.
-    withDeadline(
-      new Promise<void>((resolve) => {
-        allAnswered = resolve;
-      }),
-      timeout,
-      script.name,
-      { background: true },
-    ).catch((error: unknown) => {
-      const cause = timeoutCause(error);
-      answered.forEach((done, index) => {
-        if (!done) record(index, { ok: false, error: cause });
-      });
-      if (!decided) conclude(decide(tally()), true);
-    });
-    if (late !== undefined && late.after < timeout) {
-      lateTimer = setTimeout(() => conclude(late.verdict(tally()), true), Math.max(0, late.after));
-      lateTimer.unref?.();
-    }
-    const dropped = () => !alwaysSend && (decided || monotonicNow() >= deadlineAt);
+    const run = new QuorumRun(this, script, options);
+    const { lanes } = options;
     const answers = this.runners.map((runner, index) => {
-      const send = () => runner.run(script, keys, args);
+      const command = new ServerCommand(run, runner, index, keys, args);
       const lane = lanes?.[index];
-      let answer: Outcome | undefined;
-      const outcome =
-        lane === undefined
-          ? (trySend(send) as Promise<unknown>).then(
-              (value): ServerResult => ({ ok: true, value }),
-              (error: unknown): ServerResult => ({ ok: false, error }),
-            )
-          : new Promise<Outcome>((resolve) =>
-              lane.submit({
-                send,
-                dropped,
-                done: (result) => {
-                  answer = result;
-                  resolve(result);
-                },
-              }),
-            );
-      void outcome.then((result) => {
-        // Never sent: dropped once decided, or once the deadline passed (which times it out).
-        if (result === SKIPPED) return;
-        record(index, result);
-        if (!decided) conclude(decide(tally()), false);
-      });
-      return () => answer;
+      if (lane !== undefined) lane.submit(command);
+      else {
+        (trySend(command) as Promise<unknown>).then(
+          (value: unknown) => command.done({ ok: true, value }),
+          (error: unknown) => command.done({ ok: false, error }),
+        );
+      }
+      return command;
     });
-    return { verdict, answers };
+    run.start(answers);
+    return { verdict: run.verdict, answers };
   }
 
   /** The error for "no majority because these servers failed", listing them in index order. */
@@ -437,7 +376,8 @@ export class RedlockServers {
     return verdict;
   }
 
-  #describe(index: number): string | undefined {
+  /** How runner `index` describes its server, for error messages. */
+  describe(index: number): string | undefined {
     const runner = this.runners[index];
     if (runner === undefined || !hasDescription(runner)) return undefined;
     try {
@@ -448,9 +388,175 @@ export class RedlockServers {
   }
 }
 
-/** The `RedisCallTimeout` of a missed deadline, so that "all timed out" reads as REDIS_TIMEOUT. */
-function timeoutCause(error: unknown): unknown {
-  return LockRedisError.isInstance(error) && error.cause instanceof RedisCallTimeout ? error.cause : error;
+/**
+ * The state of one quorum call (see {@link RedlockServers.call}); it is also the {@link Tally}
+ * handed to `decide`, and its own deadline: one object per call, and nothing of it left armed
+ * once the verdict is out. The servers' late replies then only reach their {@link ServerCommand},
+ * for the clean-up that reads them.
+ */
+class QuorumRun<T> extends Deadline implements Tally, CommandsCall {
+  readonly replies: Array<{ readonly index: number; readonly value: unknown }> = [];
+  readonly failures: RedisServerFailure[] = [];
+  pending: number;
+  // Decided: no more verdicts, and commands still queued on a lane need not be sent. Settled:
+  // the verdict is out; until then a failed quorum still collects its failures.
+  decided = false;
+  settled = false;
+  readonly verdict: Promise<T>;
+  readonly script: LuaScript;
+  readonly #servers: RedlockServers;
+  readonly #options: CallOptions<T>;
+  readonly #deadlineAt: number;
+  #commands: readonly ServerCommand[] = [];
+  #lateTimer: ReturnType<typeof setTimeout> | undefined;
+  #resolve!: (value: T) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor(servers: RedlockServers, script: LuaScript, options: CallOptions<T>) {
+    super();
+    this.#servers = servers;
+    this.script = script;
+    this.#options = options;
+    this.pending = servers.runners.length;
+    this.#deadlineAt = monotonicNow() + options.timeout;
+    this.verdict = new Promise<T>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  /** Arms the deadlines once the commands are out (their replies may already have decided it). */
+  start(commands: readonly ServerCommand[]): void {
+    this.#commands = commands;
+    if (this.settled || this.pending === 0) return;
+    const { timeout, late } = this.#options;
+    // One deadline for all servers of the call: those still pending when it passes have all
+    // timed out, together.
+    if (timeout !== Number.POSITIVE_INFINITY) armDeadline(this, Math.max(0, Math.ceil(timeout)), false);
+    if (!this.decided && late !== undefined && late.after < timeout) {
+      this.#lateTimer = setTimeout(tooLateNow, Math.max(0, late.after), this);
+      this.#lateTimer.unref?.();
+    }
+  }
+
+  /** True once a command of this call that has not been sent yet need not be. */
+  dropped(): boolean {
+    return this.#options.alwaysSend !== true && (this.decided || monotonicNow() >= this.#deadlineAt);
+  }
+
+  /** One server's reply, or its failure. */
+  record(command: ServerCommand, result: ServerResult): void {
+    if (this.settled || command.recorded) return;
+    command.recorded = true;
+    this.pending -= 1;
+    if (result.ok) this.replies.push({ index: command.index, value: result.value });
+    else {
+      this.failures.push({
+        index: command.index,
+        server: this.#servers.describe(command.index),
+        error: result.error,
+      });
+    }
+    if (this.pending === 0) disarmDeadline(this);
+  }
+
+  /** A server's reply came in: decide, if that decides it. */
+  answered(): void {
+    if (!this.decided) this.conclude(this.#options.decide(this), false);
+  }
+
+  /** The call's deadline passed: every server still pending has timed out. */
+  expire(): void {
+    const cause = new RedisCallTimeout(Math.max(0, Math.ceil(this.#options.timeout)));
+    for (const command of this.#commands) {
+      if (!command.recorded) this.record(command, { ok: false, error: cause });
+    }
+    if (!this.decided) this.conclude(this.#options.decide(this), true);
+  }
+
+  /** The time the call would buy ran out. */
+  tooLate(): void {
+    this.#lateTimer = undefined;
+    const { late } = this.#options;
+    if (late !== undefined) this.conclude(late.verdict(this), true);
+  }
+
+  conclude(value: Verdict<T> | undefined, failuresComplete: boolean): void {
+    if (value === undefined || this.decided) return;
+    this.decided = true;
+    clearTimeout(this.#lateTimer);
+    for (const lane of this.#options.lanes ?? []) lane.prune();
+    // A failure reply decided it: the other failures read in the same turn of the event loop
+    // are named too. Timeouts are all recorded at once, and then nothing is waited for.
+    if (value === NO_QUORUM && !failuresComplete) setImmediate(deliver, this, value);
+    else this.deliver(value);
+  }
+
+  deliver(value: Verdict<T>): void {
+    this.settled = true;
+    // Nothing reads the servers still pending any more: their replies go to their commands only.
+    disarmDeadline(this);
+    if (value === NO_QUORUM) this.#reject(this.#servers.quorumError(this.script, this.failures));
+    else this.#resolve(value);
+  }
+}
+
+// Timer callbacks shared by all calls (the call comes as an argument): no closure per call.
+function tooLateNow<T>(run: QuorumRun<T>): void {
+  run.tooLate();
+}
+function deliver<T>(run: QuorumRun<T>, value: Verdict<T>): void {
+  run.deliver(value);
+}
+
+/** What a {@link ServerCommand} needs of its call. */
+interface CommandsCall {
+  readonly script: LuaScript;
+  dropped(): boolean;
+  record(command: ServerCommand, result: ServerResult): void;
+  answered(): void;
+}
+
+/** One server's command of a quorum call, and its real answer (late ones included). */
+class ServerCommand implements LaneCommand, ServerAnswer {
+  answer: Outcome | undefined = undefined;
+  /** Counted in its call's tally (a reply, a failure or a timeout). */
+  recorded = false;
+  readonly index: number;
+  readonly #run: CommandsCall;
+  readonly #runner: ScriptRunner;
+  readonly #keys: readonly string[];
+  readonly #args: readonly ScriptArg[];
+
+  constructor(
+    run: CommandsCall,
+    runner: ScriptRunner,
+    index: number,
+    keys: readonly string[],
+    args: readonly ScriptArg[],
+  ) {
+    this.#run = run;
+    this.#runner = runner;
+    this.index = index;
+    this.#keys = keys;
+    this.#args = args;
+  }
+
+  send(): Promise<unknown> {
+    return this.#runner.run(this.#run.script, this.#keys, this.#args);
+  }
+
+  dropped(): boolean {
+    return this.#run.dropped();
+  }
+
+  done(outcome: Outcome): void {
+    this.answer = outcome;
+    // Never sent: dropped once decided, or once the deadline passed (which times it out).
+    if (outcome === SKIPPED) return;
+    this.#run.record(this, outcome);
+    this.#run.answered();
+  }
 }
 
 /** One server's holder of a lock. */
@@ -533,6 +639,17 @@ function isTaken(reply: unknown): boolean {
   return Array.isArray(reply) && Number(reply[0]) === 1;
 }
 
+/** A release or extend reply that found this token's hold. */
+function isHeld(reply: unknown): boolean {
+  return Number(reply) >= 0;
+}
+
+function countReplies(replies: Tally['replies'], matches: (reply: unknown) => boolean): number {
+  let count = 0;
+  for (const { value } of replies) if (matches(value)) count += 1;
+  return count;
+}
+
 /** The extend script's "did not exist, re-taken" reply. */
 const RETAKEN = -3;
 
@@ -572,22 +689,28 @@ export class RedlockProtocol implements HoldProtocol {
     const hold = this.#hold;
     const startedAt = monotonicNow();
     const validFor = ttl - clockDrift(ttl);
-    const taken = ({ replies }: Tally) => replies.filter(({ value }) => isTaken(value)).length;
+    const timeout = serverDeadline(this.#commandTimeout);
+    const lateAfter = serverDeadline(validFor);
     // Never fencing: a counter per server gives no token that increases across majorities.
     const { verdict, answers } = servers.call(hold.acquire, hold.keys, [token, ttl, holdCount, 0], {
-      timeout: serverDeadline(this.#commandTimeout),
+      timeout,
       lanes: this.#lanes,
       decide: (tally) => {
-        if (taken(tally) >= servers.quorum) {
+        const taken = countReplies(tally.replies, isTaken);
+        if (taken >= servers.quorum) {
           return monotonicNow() - startedAt < validFor ? ACQUIRED : NOT_ACQUIRED;
         }
-        return shortOfQuorum(taken(tally), tally, servers.quorum, NOT_ACQUIRED);
+        return shortOfQuorum(taken, tally, servers.quorum, NOT_ACQUIRED);
       },
       // A majority reached after the validity would have run out is not a hold.
-      late: {
-        after: serverDeadline(validFor),
-        verdict: (tally) => tooLate(taken(tally), tally, servers.quorum, NOT_ACQUIRED),
-      },
+      late:
+        lateAfter < timeout
+          ? {
+              after: lateAfter,
+              verdict: (tally) =>
+                tooLate(countReplies(tally.replies, isTaken), tally, servers.quorum, NOT_ACQUIRED),
+            }
+          : undefined,
     });
     let reply: AcquireReply;
     try {
@@ -606,15 +729,16 @@ export class RedlockProtocol implements HoldProtocol {
 
   async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const servers = this.#servers;
-    const held = ({ replies }: Tally) => replies.filter(({ value }) => Number(value) >= 0).length;
     const { release, keys, channels } = this.#hold;
     const { verdict } = servers.call(release, keys, [token, holdCount, ...channels], {
       timeout: serverDeadline(this.#commandTimeout),
       lanes: this.#lanes,
       // Decided by a majority, but every server that still holds it must be told.
       alwaysSend: true,
-      decide: (tally) =>
-        held(tally) >= servers.quorum ? holdCount : shortOfQuorum(held(tally), tally, servers.quorum, -1),
+      decide: (tally) => {
+        const held = countReplies(tally.replies, isHeld);
+        return held >= servers.quorum ? holdCount : shortOfQuorum(held, tally, servers.quorum, -1);
+      },
     });
     const result = await verdict;
     if (result >= 0) this.#holdCount = result;
@@ -673,23 +797,19 @@ export class RedlockProtocol implements HoldProtocol {
    * answered yet (then once it does). Queued behind that call on the server's lane, and ahead of
    * the handle's next command there. Never rejects.
    */
-  #giveBack(
-    token: string,
-    answers: ReadonlyArray<() => Outcome | undefined>,
-    holds: (reply: unknown) => boolean,
-  ): void {
+  #giveBack(token: string, answers: ReadonlyArray<ServerAnswer>, holds: (reply: unknown) => boolean): void {
     const runners = this.#servers.runners;
     const { release, keys } = this.#hold;
     const args = [token, 0, ''];
-    answers.forEach((answer, index) => {
+    answers.forEach((call, index) => {
       const needed = () => {
-        const result = answer();
+        const result = call.answer;
         return result !== SKIPPED && (result === undefined || !result.ok || holds(result.value));
       };
       this.#lanes[index]?.submit({
         // Its turn comes after that call's answer, so the answer is known by then.
         send: () => (needed() ? runners[index]?.run(release, keys, args) : undefined),
-        dropped: () => answer() !== undefined && !needed(),
+        dropped: () => call.answer !== undefined && !needed(),
         done: () => {
           // A server that stays unreachable lets the lock expire within its ttl.
         },

@@ -50,11 +50,14 @@ export interface LeaseParams {
 export class Lease {
   readonly #params: LeaseParams;
   #validUntil: number;
-  #deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-  // When the armed deadline timer fires. Confirmations that push the deadline out leave the timer
-  // alone (it re-arms itself when it fires early): a renewal then costs one timer, not three.
-  #deadlineArmedFor = Number.POSITIVE_INFINITY;
-  #renewalTimer: ReturnType<typeof setTimeout> | undefined;
+  // One timer for both the validity deadline and the next renewal, armed for the earlier of the
+  // two: a hold costs one timer, not two. Changes that make either later leave the timer alone
+  // (it looks again when it fires early and re-arms itself).
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  // When the armed timer fires; infinite when none is armed.
+  #timerAt = Number.POSITIVE_INFINITY;
+  // When the next renewal is due; `undefined` when none is scheduled (one in flight, or none).
+  #renewAt: number | undefined;
   #lastRenewalError: unknown;
   #renewalInFlight = false;
   #stopped = false;
@@ -67,8 +70,8 @@ export class Lease {
   constructor(params: LeaseParams, sentAt: number) {
     this.#params = params;
     this.#validUntil = sentAt + params.ttl - clockDrift(params.ttl);
-    this.#armDeadline();
     if (params.renewalInterval !== undefined) this.#scheduleRenewal(sentAt);
+    else this.#arm();
   }
 
   /** Monotonic time until which the lock is surely held. */
@@ -94,8 +97,8 @@ export class Lease {
     const previous = this.#validUntil;
     this.#validUntil = ticket.sentAt + ttl - clockDrift(ttl);
     this.#lastRenewalError = undefined;
-    if (this.#validUntil < this.#deadlineArmedFor) this.#armDeadline();
     if (this.#validUntil < previous) this.#renewSooner(ticket);
+    this.#arm();
   }
 
   /**
@@ -110,8 +113,8 @@ export class Lease {
     const couldHaveSet = ticket.sentAt + ms - clockDrift(ms);
     if (couldHaveSet >= this.#validUntil) return;
     this.#validUntil = couldHaveSet;
-    this.#armDeadline();
     this.#renewSooner(ticket);
+    this.#arm();
   }
 
   /**
@@ -127,27 +130,47 @@ export class Lease {
   /** Stops all timers; later renewal replies are ignored. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#deadlineTimer);
-    clearTimeout(this.#renewalTimer);
+    this.#renewAt = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
   }
 
-  #armDeadline(): void {
-    clearTimeout(this.#deadlineTimer);
+  /** Arms the timer for the renewal or the deadline, whichever comes first, if that is earlier. */
+  #arm(): void {
+    if (this.#stopped) return;
+    const now = monotonicNow();
     // Whole ms: Node keeps one timer list per distinct duration, and fractional ones are all
     // distinct. Up to 1 ms late is covered by the drift already taken off the validity.
-    const delay = Math.max(0, Math.ceil(this.#validUntil - monotonicNow()));
-    this.#deadlineArmedFor = this.#validUntil;
-    this.#deadlineTimer = unrefTimeout(() => {
-      if (monotonicNow() < this.#validUntil) {
-        this.#armDeadline(); // pushed out by a confirmation since it was armed
-        return;
-      }
-      // A renewal that failed, or is still unanswered at the deadline, means Redis could not be
-      // reached in time; otherwise the lock simply ran out (no auto-renewal).
-      const cause = this.#lastRenewalError;
-      const unreachable = cause !== undefined || this.#renewalInFlight;
-      this.#lose(unreachable ? 'unreachable' : 'expired', cause);
-    }, delay);
+    let delay = Math.max(0, Math.ceil(this.#validUntil - now));
+    if (this.#renewAt !== undefined) delay = Math.min(delay, Math.max(0, Math.ceil(this.#renewAt - now)));
+    const at = now + delay;
+    if (this.#timer !== undefined && at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = unrefTimeout(() => this.#wake(), delay);
+  }
+
+  #wake(): void {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    if (this.#stopped) return;
+    // A renewal due is sent first: when both are due (a stalled event loop), the deadline then
+    // finds it in flight, as it would have with a timer each.
+    if (this.#renewAt !== undefined && monotonicNow() >= this.#renewAt) {
+      this.#renewAt = undefined;
+      void this.#renewOnce();
+      if (this.#stopped) return;
+    }
+    if (monotonicNow() < this.#validUntil) {
+      this.#arm(); // the next renewal, or a deadline pushed out by a confirmation since
+      return;
+    }
+    // A renewal that failed, or is still unanswered at the deadline, means Redis could not be
+    // reached in time; otherwise the lock simply ran out (no auto-renewal).
+    const cause = this.#lastRenewalError;
+    const unreachable = cause !== undefined || this.#renewalInFlight;
+    this.#lose(unreachable ? 'unreachable' : 'expired', cause);
   }
 
   /**
@@ -162,10 +185,8 @@ export class Lease {
   }
 
   #armRenewal(delay: number): void {
-    clearTimeout(this.#renewalTimer);
-    this.#renewalTimer = unrefTimeout(() => {
-      void this.#renewOnce();
-    }, delay);
+    this.#renewAt = monotonicNow() + delay;
+    this.#arm();
   }
 
   async #renewOnce(): Promise<void> {

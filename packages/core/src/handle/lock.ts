@@ -98,7 +98,7 @@ export class Lock implements AsyncDisposable {
   // When the attempt that took the lock was sent: its validity counts from then.
   #acquiredSentAt = 0;
   // The tail of this handle's re-entries and releases, which run one at a time.
-  #countChange: Promise<void> | undefined;
+  #countChange: Promise<unknown> | undefined;
   // A full release has been sent: what later replies say about the lock is its doing.
   #releaseSent = false;
 
@@ -448,15 +448,13 @@ export class Lock implements AsyncDisposable {
    */
   #serialized<T>(operation: () => Promise<T>): Promise<T> {
     const previous = this.#countChange;
-    const next = previous === undefined ? operation() : previous.then(operation);
-    const settled = next.then(
-      () => {},
-      () => {},
-    );
-    this.#countChange = settled;
-    void settled.then(() => {
-      if (this.#countChange === settled) this.#countChange = undefined;
-    });
+    // Nothing in flight (the usual case): no chain to wait on, so run it at once.
+    const next = previous === undefined ? operation() : previous.then(operation, operation);
+    this.#countChange = next;
+    const done = () => {
+      if (this.#countChange === next) this.#countChange = undefined;
+    };
+    void next.then(done, done);
     return next;
   }
 
