@@ -129,11 +129,18 @@ describe.each(CLIENT_KINDS)('Redlock lock sets on %s', (kind: ClientKind) => {
     for (const index of servers) {
       expect(await ownersOn(index, lock.keys)).toEqual(lock.keys.map(() => lock.token));
     }
-    expect(await lock.extend(5_000)).toBe(true);
-    for (const index of servers) {
-      for (const key of lock.keys) expect(Number(await admin(index, 'PTTL', key))).toBeGreaterThan(4_500);
-    }
     expect(await lock.release()).toBe(true);
+    // Without renewal, whose next replace would undo an added extend.
+    const held = await locker({ ttl: 1_000 }).acquire(names);
+    expect(await held.extend(5_000)).toBe(true);
+    // Decided by a majority: a server whose earlier command was still in flight may never get it.
+    let extendedOn = 0;
+    for (const index of servers) {
+      const pttls = await Promise.all(held.keys.map((key) => admin(index, 'PTTL', key)));
+      if (pttls.every((pttl) => Number(pttl) > 4_500)) extendedOn += 1;
+    }
+    expect(extendedOn).toBeGreaterThanOrEqual(2);
+    expect(await held.release()).toBe(true);
   });
 
   it('a member lost on a majority of servers loses the hold (a re-taken server does not count)', async () => {
