@@ -72,3 +72,8 @@ export function semaphoreKey(prefix: string, name: string): string {
 export function semaphoreWaitersKey(key: string): string {
   return `${key}:waiters`;
 }
+
+/** A semaphore's registered waiters by arrival (server ms), so that the longest-waiting are woken first. */
+export function semaphoreArrivalsKey(key: string): string {
+  return `${key}:arrivals`;
+}

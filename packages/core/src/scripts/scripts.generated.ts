@@ -769,11 +769,14 @@ return -1`,
  * semaphore-acquire: takes `permits` permits for this token if that keeps the permits in use
  * within `limit`. A token that already holds its permits (a resent call whose first reply was
  * lost) keeps them with a fresh deadline. Otherwise, when placeTtlMs allows, registers (or
- * refreshes) the token as a waiter, to be woken by a release.
+ * refreshes) the token as a waiter, to be woken by a release. Anyone may take free permits
+ * (barging keeps them busy while a woken waiter's attempt is on its way), unless waiters have
+ * waited more than bargeBoundMs: then the permits are kept for them, oldest first.
  *
  * KEYS[1] permitsKey: the permits, `<token>:<i>` scored by the server ms at which they expire.
  * KEYS[2] fenceKey: the fencing counter.
  * KEYS[3] waitersKey: the waiters, scored by the server ms at which their registration lapses.
+ * KEYS[4] arrivalsKey: the same waiters, scored by arrival (server ms).
  * ARGV[1] token: owner token.
  * ARGV[2] ttl: ttl in ms.
  * ARGV[3] permitsArg: permits.
@@ -781,6 +784,7 @@ return -1`,
  * ARGV[5] mintFence: `1` to mint a fencing token.
  * ARGV[6] placeTtlMs: how long the waiter registration lasts without a new attempt, in ms; `0` to
  *   not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
+ * ARGV[7] bargeBoundMs: how long a waiter may be passed over, in ms.
  *
  * Returns `{1, permits, fencingToken}` when held afterwards (fencingToken 0 when not minted), or
  * `{0, permitsInUse, registered}` when not, `registered` being 1 when the token now waits.
@@ -793,6 +797,17 @@ export const SEMAPHORE_ACQUIRE_SCRIPT: LuaScript = Object.freeze({
 end
 local function dropExpired(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+end
+local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
+  for _, waiter in ipairs(lapsed) do
+    redis.call('ZREM', queueKey, waiter)
+    redis.call('ZREM', deadlinesKey, waiter)
+  end
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
 end
 local function eachPermit(key, command, token, count, score)
   local args = {}
@@ -813,33 +828,56 @@ local function expireAtLatest(key)
     redis.call('PEXPIREAT', key, latest)
   end
 end
+local function keepAlive(key, ms)
+  if redis.call('PTTL', key) < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
 local permitsKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
+local arrivalsKey = KEYS[4]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local permitsArg = ARGV[3]
 local limit = ARGV[4]
 local mintFence = ARGV[5]
 local placeTtlMs = ARGV[6]
+local bargeBoundMs = ARGV[7]
 local now = serverNowMs()
 dropExpired(permitsKey, now)
-dropExpired(waitersKey, now)
+local waiting = redis.call('EXISTS', arrivalsKey) == 1
+if waiting then
+  dropLapsedWaiters(arrivalsKey, waitersKey, now)
+end
 local permits = tonumber(permitsArg)
 if not redis.call('ZSCORE', permitsKey, token .. ':1') then
   local inUse = redis.call('ZCARD', permitsKey)
-  if inUse + permits > tonumber(limit) then
+  local free = tonumber(limit) - inUse
+  local refused = permits > free
+  if not refused and waiting then
+    local overdue = redis.call('ZCOUNT', arrivalsKey, '-inf', now - tonumber(bargeBoundMs))
+    local rank = redis.call('ZRANK', arrivalsKey, token)
+    refused = overdue > 0 and not (rank and rank < free) and free - permits < overdue
+  end
+  if refused then
     local placeTtl = tonumber(placeTtlMs)
     if placeTtl <= 0 then
-      redis.call('ZREM', waitersKey, token)
+      if waiting then
+        leaveWaiters(arrivalsKey, waitersKey, token)
+      end
       return {0, inUse, 0}
     end
     redis.call('ZADD', waitersKey, now + placeTtl, token)
+    redis.call('ZADD', arrivalsKey, 'NX', now, token)
     expireAtLatest(waitersKey)
+    keepAlive(arrivalsKey, placeTtl)
     return {0, inUse, 1}
   end
 end
-redis.call('ZREM', waitersKey, token)
+if waiting then
+  leaveWaiters(arrivalsKey, waitersKey, token)
+end
 eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
 expireAtLatest(permitsKey)
 local fence = 0
@@ -847,7 +885,7 @@ if mintFence == '1' then
   fence = redis.call('INCR', fenceKey)
 end
 return {1, permits, fence}`,
-  sha1: 'c019ac2629c596bbc551910eddd554c16c2e0c6e',
+  sha1: '5b8e1cdefa3c2cc7515586aab6565a3d1aae7750',
 });
 
 /**
@@ -948,11 +986,13 @@ return {
 /**
  * semaphore-release: gives back this token's permits, and leaves the waiters (a waiter that gives
  * up calls it too). Then wakes as many registered waiters as there are free permits by the
- * caller's limit, each on its own channel, dropping them from the waiters.
+ * caller's limit, the longest-waiting first, each on its own channel. They stay registered until
+ * they take their permits, so a waiter that lost the race keeps its place.
  *
  * KEYS[1] permitsKey: the permits.
  * KEYS[2] fenceKey: the fencing counter (unused; every semaphore script takes the same keys).
- * KEYS[3] waitersKey: the waiters.
+ * KEYS[3] waitersKey: the waiters, scored by when their registration lapses.
+ * KEYS[4] arrivalsKey: the waiters, scored by arrival.
  * ARGV[1] token: owner token.
  * ARGV[2] permits: its permits.
  * ARGV[3] limit: the limit (the caller's).
@@ -971,6 +1011,17 @@ end
 local function dropExpired(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
+local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
+  for _, waiter in ipairs(lapsed) do
+    redis.call('ZREM', queueKey, waiter)
+    redis.call('ZREM', deadlinesKey, waiter)
+  end
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
+end
 local function eachPermit(key, command, token, count, score)
   local args = {}
   for i = 1, count do
@@ -987,28 +1038,34 @@ end
 local permitsKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
+local arrivalsKey = KEYS[4]
 local token = ARGV[1]
 local permits = ARGV[2]
 local limit = ARGV[3]
 local wakePrefix = ARGV[4]
 local now = serverNowMs()
 dropExpired(permitsKey, now)
-dropExpired(waitersKey, now)
-redis.call('ZREM', waitersKey, token)
+local waiting = redis.call('EXISTS', arrivalsKey) == 1
+if waiting then
+  dropLapsedWaiters(arrivalsKey, waitersKey, now)
+  leaveWaiters(arrivalsKey, waitersKey, token)
+end
 local released = -1
 if redis.call('ZSCORE', permitsKey, token .. ':1') then
   eachPermit(permitsKey, 'ZREM', token, tonumber(permits))
   released = 0
 end
+if not waiting then
+  return released
+end
 local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
 if free > 0 then
-  for _, waiter in ipairs(redis.call('ZRANGE', waitersKey, 0, free - 1)) do
-    redis.call('ZREM', waitersKey, waiter)
+  for _, waiter in ipairs(redis.call('ZRANGE', arrivalsKey, 0, free - 1)) do
     redis.call('PUBLISH', wakePrefix .. waiter, '')
   end
 end
 return released`,
-  sha1: '8f7b4a02e837249f8b31f533099dba84f00952d4',
+  sha1: 'd958b638484a4a97ae64af0065ce50b8d0a1ccaa',
 });
 
 /** Every script, for preloading and for the SHA-1 test. */
