@@ -19,6 +19,16 @@ export function releaseChannel(key: string): string {
   return `${key}:released`;
 }
 
+/** A (non-fair) mutex's registered waiters: tokens scored by arrival (server ms). */
+export function mutexWaitersKey(key: string): string {
+  return `${key}:waiters`;
+}
+
+/** A mutex's waiter deadlines: tokens scored by when each registration lapses (server ms). */
+export function mutexWaiterDeadlinesKey(key: string): string {
+  return `${key}:waiter-deadlines`;
+}
+
 /** The fair lock's queue of waiting tokens, scored by arrival. */
 export function queueKey(key: string): string {
   return `${key}:queue`;
@@ -29,7 +39,7 @@ export function queueDeadlinesKey(key: string): string {
   return `${key}:queue-deadlines`;
 }
 
-/** The prefix of a fair-lock waiter's own wake channel; the waiter's token follows it. */
+/** The prefix of a mutex waiter's own wake channel (fair or not); the waiter's token follows it. */
 export function wakeChannelPrefix(key: string): string {
   return `${key}:wake:`;
 }
@@ -61,4 +71,9 @@ export function semaphoreKey(prefix: string, name: string): string {
 /** A semaphore's registered waiters: tokens scored by when each registration lapses (server ms). */
 export function semaphoreWaitersKey(key: string): string {
   return `${key}:waiters`;
+}
+
+/** A semaphore's registered waiters by arrival (server ms), so that the longest-waiting are woken first. */
+export function semaphoreArrivalsKey(key: string): string {
+  return `${key}:arrivals`;
 }

@@ -15,10 +15,16 @@ describe('Semaphore (pure logic, scripted runner)', () => {
     expect(await permit.extend(500)).toBe(true);
     expect(await permit.release()).toBe(true);
 
-    const keys = ['p:{pool}:semaphore', 'p:{pool}:semaphore:fence', 'p:{pool}:semaphore:waiters'];
+    const keys = [
+      'p:{pool}:semaphore',
+      'p:{pool}:semaphore:fence',
+      'p:{pool}:semaphore:waiters',
+      'p:{pool}:semaphore:arrivals',
+    ];
     expect(calls).toEqual([
-      // The place lasts 2 × (retryDelay + retryJitter) + 1 s without a new attempt.
-      { script: 'semaphore-acquire', keys, args: [permit.token, 1_000, 2, 5, 1, 1_300] },
+      // The place lasts 2 × (retryDelay + retryJitter) + 1 s without a new attempt; a waiter may
+      // be passed over for 2 × retryDelay (at least 100 ms).
+      { script: 'semaphore-acquire', keys, args: [permit.token, 1_000, 2, 5, 1, 1_300, 200] },
       { script: 'semaphore-extend', keys: [keys[0]], args: [permit.token, 500, 0, 2] },
       { script: 'semaphore-release', keys, args: [permit.token, 2, 5, 'p:{pool}:semaphore:wake:'] },
     ]);

@@ -14,6 +14,7 @@ import { describeCluster } from './conformance/cluster.js';
 import { describeErrors } from './conformance/errors.js';
 import { describeFencing } from './conformance/fencing.js';
 import { describeHandOff } from './conformance/hand-off.js';
+import { describeHandOffCommands } from './conformance/hand-off-commands.js';
 import { describeInspection } from './conformance/inspection.js';
 import { describeLockSets } from './conformance/lock-sets.js';
 import { describeLostSignal } from './conformance/lost-signal.js';
@@ -54,6 +55,7 @@ export const conformanceModules: readonly SuiteModule[] = [
   describeLostSignal,
   describeFencing,
   describeHandOff,
+  describeHandOffCommands,
   describeCallChain,
   describeInspection,
   describeLockSets,

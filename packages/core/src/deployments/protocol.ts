@@ -84,6 +84,11 @@ export interface HoldProtocol {
    * deployment offers no notifications, and waiters only poll.
    */
   readonly subscribe: Subscribe | undefined;
+  /**
+   * Set when `subscribe` wakes this token itself when it may take the hold: how long a subscribed
+   * waiter sleeps at most between attempts (they then only keep its place).
+   */
+  readonly keepAliveInterval?: number;
 }
 
 /** Decodes a release script's reply: the count left, or a negative number when nothing was held. */

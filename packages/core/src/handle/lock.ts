@@ -303,6 +303,7 @@ export class Lock implements AsyncDisposable {
         onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
         subscribeToReleases:
           subscribe === undefined ? undefined : (listener) => subscribe(this.token, listener),
+        keepAliveInterval: this.#protocol.keepAliveInterval,
       });
     } catch (error) {
       this.#state = 'unlocked';

@@ -43,6 +43,12 @@ export interface WaitParams {
    * the subscription is confirmed.
    */
   readonly subscribeToReleases?: (listener: () => void) => Promise<Unsubscribe>;
+  /**
+   * How long the wait may sleep between attempts once the subscription is confirmed, when a
+   * release wakes this waiter itself (its own wake channel): the attempts then only renew its
+   * place and cover a lost wake-up. Without it the wait keeps polling at `retryDelay`.
+   */
+  readonly keepAliveInterval?: number;
 }
 
 /**
@@ -56,7 +62,10 @@ export interface WaitParams {
  * so the caller can tell "Redis failed" from "held elsewhere" (`acquired: false`).
  *
  * The release subscription is made in the background after the first failed attempt and never
- * delays an attempt: until it is confirmed (or if it never is) the wait polls.
+ * delays an attempt: until it is confirmed (or if it never is) the wait polls. Once it is
+ * confirmed, a waiter with a `keepAliveInterval` sleeps until woken or for that long.
+ *
+ * A wait of one attempt (`retryCount: 0`) sends it and returns: it never sleeps or subscribes.
  */
 export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
   const { options, stop } = params;
@@ -70,6 +79,17 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
     waited: monotonicNow() - startedAt,
   });
   if (stop.stopped) throw aborted(params.lockName, outcome(false), stop.reason);
+
+  if (options.retryCount === 0) {
+    // One attempt that may not queue: no sleep, no doorbell, no subscription.
+    attempts = 1;
+    const attempt = params.attempt(false, settleBy);
+    try {
+      return outcome(await raceWithStop(attempt, stop, () => params.onAbandonedAttempt(attempt)));
+    } catch (error) {
+      throw error instanceof AbortedWait ? aborted(params.lockName, outcome(false), error.reason) : error;
+    }
+  }
 
   const doorbell = new Doorbell();
   let unsubscribe: Unsubscribe | undefined;
@@ -94,7 +114,11 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
       const budgetLeft = budgetEnd - monotonicNow();
       if (budgetLeft <= 0) break;
       unsubscribe ??= subscribeInBackground(params, doorbell);
-      await doorbell.wait(Math.min(retryDelayFor(retry + 1, options), budgetLeft), stop);
+      const sleep =
+        doorbell.subscribed && params.keepAliveInterval !== undefined
+          ? params.keepAliveInterval
+          : retryDelayFor(retry + 1, options);
+      await doorbell.wait(Math.min(sleep, budgetLeft), stop);
     }
   } catch (error) {
     throw error instanceof AbortedWait ? aborted(params.lockName, outcome(false), error.reason) : error;
@@ -124,8 +148,12 @@ function subscribeInBackground(params: WaitParams, doorbell: Doorbell): Unsubscr
   let unsubscribe: Unsubscribe | undefined;
   let dropped = false;
   const confirmed = (drop: Unsubscribe) => {
-    if (dropped) drop();
-    else unsubscribe = drop;
+    if (dropped) {
+      drop();
+      return;
+    }
+    unsubscribe = drop;
+    doorbell.subscribed = true;
   };
   try {
     subscribe(() => doorbell.ring()).then(confirmed, () => {
@@ -197,6 +225,8 @@ export class WaitStop {
  * is kept, so the next sleep returns at once: a release notification is never lost that way.
  */
 class Doorbell {
+  /** The subscription that rings it is confirmed: a release is no longer missed. */
+  subscribed = false;
   #rung = false;
   #wake: (() => void) | undefined;
 

@@ -20,9 +20,10 @@ import {
 } from '../deployments/protocol.js';
 import {
   fencingCounterKey,
+  mutexWaiterDeadlinesKey,
+  mutexWaitersKey,
   queueDeadlinesKey,
   queueKey,
-  releaseChannel,
   wakeChannelPrefix,
 } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
@@ -49,31 +50,45 @@ export function mutexProtocol(
 ): HoldProtocol {
   return options.fair
     ? new FairMutexProtocol(runner, notifier, key, options)
-    : new MutexProtocol(runner, notifier, key);
+    : new MutexProtocol(runner, notifier, key, options);
 }
 
 // Classes rather than closures: a protocol is made per lock handle, on the fast path.
 class MutexProtocol implements HoldProtocol {
   protected readonly runner: ScriptRunner;
   protected readonly lockKeys: readonly [lock: string, fencingCounter: string];
-  readonly #channel: string;
+  protected readonly wakePrefix: string;
+  protected readonly placeTtl: number;
+  readonly #waiterKeys: readonly string[];
+  readonly #bargeBound: number;
   readonly subscribe: Subscribe | undefined;
+  readonly keepAliveInterval: number;
 
-  constructor(runner: ScriptRunner, notifier: ReleaseNotifier | undefined, key: string) {
+  constructor(
+    runner: ScriptRunner,
+    notifier: ReleaseNotifier | undefined,
+    key: string,
+    options: ResolvedLockOptions,
+  ) {
     this.runner = runner;
     this.lockKeys = [key, fencingCounterKey(key)];
-    this.#channel = releaseChannel(key);
-    this.subscribe = subscribeVia(notifier, (token) => this.wakeChannel(token));
+    this.#waiterKeys = [...this.lockKeys, mutexWaitersKey(key), mutexWaiterDeadlinesKey(key)];
+    this.wakePrefix = wakeChannelPrefix(key);
+    this.placeTtl = queuePlaceTtl(options);
+    this.keepAliveInterval = keepAliveInterval(this.placeTtl);
+    this.#bargeBound = bargeBound(options);
+    // Each waiter listens on a channel of its own: a release wakes only the one it may serve.
+    this.subscribe = subscribeVia(notifier, (token) => this.wakePrefix + token);
   }
 
-  async acquire({ token, ttl, holdCount, fencing }: AcquireRequest): Promise<AcquireReply> {
-    const args = [token, ttl, holdCount, fencing ? 1 : 0];
-    return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.lockKeys, args));
+  async acquire({ token, ttl, holdCount, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0, this.#bargeBound];
+    return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.#waiterKeys, args));
   }
 
   async release(token: string, holdCount: number): Promise<ReleaseResult> {
-    const args = [token, holdCount, this.#channel];
-    return releaseResult(await runScript(this.runner, RELEASE_SCRIPT, this.lockKeys, args));
+    const args = [token, holdCount, '', this.wakePrefix];
+    return releaseResult(await runScript(this.runner, RELEASE_SCRIPT, this.#waiterKeys, args));
   }
 
   async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
@@ -85,17 +100,10 @@ class MutexProtocol implements HoldProtocol {
     const { owner, remaining } = await inspectLock(this.runner, this.lockKeys);
     return { heldByAnyone: owner !== null, remainingForToken: owner === token ? remaining : 0 };
   }
-
-  /** The channel on which `token` is told to try again. */
-  protected wakeChannel(_token: string): string {
-    return this.#channel;
-  }
 }
 
 class FairMutexProtocol extends MutexProtocol {
   readonly #fairKeys: readonly string[];
-  readonly #wakePrefix: string;
-  readonly #placeTtl: number;
 
   constructor(
     runner: ScriptRunner,
@@ -103,10 +111,8 @@ class FairMutexProtocol extends MutexProtocol {
     key: string,
     options: ResolvedLockOptions,
   ) {
-    super(runner, notifier, key);
+    super(runner, notifier, key, options);
     this.#fairKeys = [...this.lockKeys, queueKey(key), queueDeadlinesKey(key)];
-    this.#wakePrefix = wakeChannelPrefix(key);
-    this.#placeTtl = queuePlaceTtl(options);
   }
 
   override async acquire({
@@ -116,23 +122,37 @@ class FairMutexProtocol extends MutexProtocol {
     fencing,
     mayQueue,
   }: AcquireRequest): Promise<AcquireReply> {
-    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.#placeTtl : 0];
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0];
     return parseAcquireReply(await runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args));
   }
 
   override async release(token: string, holdCount: number): Promise<ReleaseResult> {
-    const args = [token, holdCount, this.#wakePrefix];
+    const args = [token, holdCount, this.wakePrefix];
     return releaseResult(await runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, args));
-  }
-
-  // Only the next waiter in line is woken: each listens on a channel of its own.
-  protected override wakeChannel(token: string): string {
-    return this.#wakePrefix + token;
   }
 }
 
 /**
- * How long a fair-lock waiter keeps its place without trying again. Every attempt renews it, so
+ * How long a waiter subscribed to its own wake channel sleeps at most between two attempts: the
+ * release wakes it, so the attempt only renews its place (a third of its lifetime leaves two
+ * tries before it lapses) and covers a wake-up that was lost (a subscriber connection that
+ * reconnected, a holder that expired without releasing).
+ */
+export function keepAliveInterval(placeTtl: number): number {
+  return Math.floor(placeTtl / 3);
+}
+
+/**
+ * How long the longest-waiting waiter of a (non-fair) mutex may be passed over by attempts that
+ * find the lock free, before only it may take the lock: two retry delays, and at least 100 ms, so
+ * that a releaser's immediate next attempt keeps the lock busy while short waits stay short.
+ */
+export function bargeBound(options: ResolvedLockOptions): number {
+  return Math.max(100, 2 * options.retryDelay);
+}
+
+/**
+ * How long a waiter keeps its place without trying again. Every attempt renews it, so
  * it only has to outlast the longest sleep between two attempts, with room for a slow round
  * trip; it is also how long a crashed waiter can hold up the ones behind it.
  */

@@ -32,7 +32,13 @@ import { withDeadline } from '../handle/deadline.js';
 import { acquireHold, type MakeHold, tryAcquireHold, withHold } from '../handle/holding.js';
 import type { LockHooks } from '../handle/hooks.js';
 import { Lock } from '../handle/lock.js';
-import { fencingCounterKey, semaphoreKey, semaphoreWaitersKey, wakeChannelPrefix } from '../keys.js';
+import {
+  fencingCounterKey,
+  semaphoreArrivalsKey,
+  semaphoreKey,
+  semaphoreWaitersKey,
+  wakeChannelPrefix,
+} from '../keys.js';
 import {
   checkLockName,
   type LockOptions,
@@ -48,7 +54,7 @@ import {
   SEMAPHORE_INSPECT_SCRIPT,
   SEMAPHORE_RELEASE_SCRIPT,
 } from '../scripts/index.js';
-import { queuePlaceTtl } from './mutex.js';
+import { bargeBound, queuePlaceTtl } from './mutex.js';
 
 /**
  * The lock options that apply to a semaphore permit: every {@link LockOptions} option except
@@ -296,9 +302,12 @@ export class Semaphore {
 export class SemaphoreProtocol implements HoldProtocol {
   readonly #runner: ScriptRunner;
   readonly #keys: SemaphoreKeys;
+  // The keys of the acquire and release scripts: also the waiters by arrival.
+  readonly #waitKeys: readonly string[];
   readonly #limit: number;
   readonly #permits: number;
   readonly #placeTtl: number;
+  readonly #bargeBound: number;
   readonly #wakePrefix: string;
   readonly subscribe: Subscribe | undefined;
 
@@ -310,22 +319,25 @@ export class SemaphoreProtocol implements HoldProtocol {
   ) {
     this.#runner = runner;
     this.#keys = keys;
+    this.#waitKeys = [...keys, semaphoreArrivalsKey(keys[0])];
     this.#limit = shape.limit;
     this.#permits = shape.permits;
     this.#placeTtl = queuePlaceTtl(shape.options);
+    this.#bargeBound = bargeBound(shape.options);
     this.#wakePrefix = wakeChannelPrefix(keys[0]);
     // Each waiter listens on a channel of its own: a release wakes only as many as it freed.
     this.subscribe = subscribeVia(notifier, (token) => this.#wakePrefix + token);
   }
 
   async acquire({ token, ttl, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
-    const args = [token, ttl, this.#permits, this.#limit, fencing ? 1 : 0, mayQueue ? this.#placeTtl : 0];
-    return parseAcquireReply(await runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#keys, args));
+    const placeTtl = mayQueue ? this.#placeTtl : 0;
+    const args = [token, ttl, this.#permits, this.#limit, fencing ? 1 : 0, placeTtl, this.#bargeBound];
+    return parseAcquireReply(await runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#waitKeys, args));
   }
 
   async release(token: string, _holdCount: number): Promise<ReleaseResult> {
     const args = [token, this.#permits, this.#limit, this.#wakePrefix];
-    return releaseResult(await runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#keys, args));
+    return releaseResult(await runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#waitKeys, args));
   }
 
   async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {

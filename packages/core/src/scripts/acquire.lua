@@ -3,31 +3,86 @@
 -- expires so that tokens never go backwards); a re-entry or a resent call returns the token
 -- already minted.
 --
+-- With the waiters keys, a failed attempt that may wait registers the token as a waiter (by
+-- arrival, in server ms), so that a release wakes only the longest-waiting one. Anyone may still
+-- take a free lock (barging keeps the lock busy while the woken waiter's attempt is on its way),
+-- unless the longest-waiting waiter has waited more than bargeBoundMs: then only it may take the
+-- lock, which bounds how long any live waiter can be passed over.
+--
 -- KEYS[1] lockKey: the lock hash.
 -- KEYS[2] fenceKey: the lock's fencing counter.
+-- KEYS[3] waitersKey (optional): the waiters, scored by arrival (server ms). Without it (Redlock)
+--   nobody registers and anyone may take a free lock.
+-- KEYS[4] deadlinesKey (optional): the waiters' deadlines, scored by the server ms at which a
+--   registration lapses.
 -- ARGV[1] token: owner token.
 -- ARGV[2] ttl: ttl in ms.
 -- ARGV[3] count: the hold count after this call (1 for a first entry; the holder's count + 1 for
 --   a re-entry).
 -- ARGV[4] mintFence: `1` to mint a fencing token.
+-- ARGV[5] placeTtlMs (optional): how long this waiter's registration lasts without a new attempt,
+--   in ms; `0` to not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
+-- ARGV[6] bargeBoundMs (optional): how long the longest-waiting waiter may be passed over, in ms.
 --
 -- Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
--- the ttl; fencingToken 0 when not minted), or `{0, pttl}` when another owner holds it, with that
--- owner's remaining ms, or `{0, -2}` for a re-entry (count > 1) into a lock that no longer exists:
--- a broken hold is never silently re-created.
+-- the ttl; fencingToken 0 when not minted), or `{0, pttl, registered}` when another owner holds
+-- it, with that owner's remaining ms (-2 when the lock is free but kept for a waiter that has
+-- waited too long, or for a re-entry (count > 1) into a lock that no longer exists: a broken hold
+-- is never silently re-created), `registered` being 1 when the token now waits.
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
+local waitersKey = KEYS[3]
+local deadlinesKey = KEYS[4]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local count = ARGV[3]
 local mintFence = ARGV[4]
+local placeTtlMs = ARGV[5]
+local bargeBoundMs = ARGV[6]
+--!include lib/server-now.lua
+--!include lib/drop-lapsed-waiters.lua
 --!include lib/take-lock.lua
+--!include lib/keep-alive.lua
+--!include lib/leave-waiters.lua
 
 local held = redis.call('HMGET', lockKey, 'owner', 'fence')
-if held[1] and held[1] ~= token then
-  return {0, redis.call('PTTL', lockKey)}
-end
 if not held[1] and tonumber(count) > 1 then
   return {0, -2}
 end
-return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+if held[1] == token then
+  return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+end
+-- Nobody waits (the waiters keys expire with their last registration): the uncontended path.
+if not waitersKey or (not held[1] and redis.call('EXISTS', waitersKey) == 0) then
+  if held[1] then
+    return {0, redis.call('PTTL', lockKey)}
+  end
+  return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+end
+local now = serverNowMs()
+dropLapsedWaiters(waitersKey, deadlinesKey, now)
+local head = redis.call('ZRANGE', waitersKey, 0, 0, 'WITHSCORES')
+if not held[1] then
+  if not head[1] or head[1] == token or now - tonumber(head[2]) <= tonumber(bargeBoundMs) then
+    if head[1] then
+      leaveWaiters(waitersKey, deadlinesKey, token)
+    end
+    return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+  end
+end
+local remaining = -2
+if held[1] then
+  remaining = redis.call('PTTL', lockKey)
+end
+local placeTtl = tonumber(placeTtlMs)
+if placeTtl <= 0 then
+  if head[1] then
+    leaveWaiters(waitersKey, deadlinesKey, token)
+  end
+  return {0, remaining, 0}
+end
+redis.call('ZADD', waitersKey, 'NX', now, token)
+redis.call('ZADD', deadlinesKey, now + placeTtl, token)
+keepAlive(waitersKey, placeTtl)
+keepAlive(deadlinesKey, placeTtl)
+return {0, remaining, 1}

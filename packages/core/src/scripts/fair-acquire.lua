@@ -28,6 +28,7 @@ local placeTtlMs = ARGV[5]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
 --!include lib/take-lock.lua
+--!include lib/leave-waiters.lua
 
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now)
@@ -39,8 +40,7 @@ end
 if mine or not held[1] then
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if mine or not head or head == token then
-    redis.call('ZREM', queueKey, token)
-    redis.call('ZREM', deadlinesKey, token)
+    leaveWaiters(queueKey, deadlinesKey, token)
     return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   end
 end

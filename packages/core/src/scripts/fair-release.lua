@@ -23,11 +23,11 @@ local wakePrefix = ARGV[3]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
 --!include lib/wake-queue-head.lua
+--!include lib/leave-waiters.lua
 
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now)
-redis.call('ZREM', queueKey, token)
-redis.call('ZREM', deadlinesKey, token)
+leaveWaiters(queueKey, deadlinesKey, token)
 local owner = redis.call('HGET', lockKey, 'owner')
 if owner ~= token then
   if not owner then

@@ -9,22 +9,47 @@ import type { LuaScript } from '../port/runner.js';
  * expires so that tokens never go backwards); a re-entry or a resent call returns the token
  * already minted.
  *
+ * With the waiters keys, a failed attempt that may wait registers the token as a waiter (by
+ * arrival, in server ms), so that a release wakes only the longest-waiting one. Anyone may still
+ * take a free lock (barging keeps the lock busy while the woken waiter's attempt is on its way),
+ * unless the longest-waiting waiter has waited more than bargeBoundMs: then only it may take the
+ * lock, which bounds how long any live waiter can be passed over.
+ *
  * KEYS[1] lockKey: the lock hash.
  * KEYS[2] fenceKey: the lock's fencing counter.
+ * KEYS[3] waitersKey (optional): the waiters, scored by arrival (server ms). Without it (Redlock)
+ *   nobody registers and anyone may take a free lock.
+ * KEYS[4] deadlinesKey (optional): the waiters' deadlines, scored by the server ms at which a
+ *   registration lapses.
  * ARGV[1] token: owner token.
  * ARGV[2] ttl: ttl in ms.
  * ARGV[3] count: the hold count after this call (1 for a first entry; the holder's count + 1 for
  *   a re-entry).
  * ARGV[4] mintFence: `1` to mint a fencing token.
+ * ARGV[5] placeTtlMs (optional): how long this waiter's registration lasts without a new attempt,
+ *   in ms; `0` to not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
+ * ARGV[6] bargeBoundMs (optional): how long the longest-waiting waiter may be passed over, in ms.
  *
  * Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
- * the ttl; fencingToken 0 when not minted), or `{0, pttl}` when another owner holds it, with that
- * owner's remaining ms, or `{0, -2}` for a re-entry (count > 1) into a lock that no longer exists:
- * a broken hold is never silently re-created.
+ * the ttl; fencingToken 0 when not minted), or `{0, pttl, registered}` when another owner holds
+ * it, with that owner's remaining ms (-2 when the lock is free but kept for a waiter that has
+ * waited too long, or for a re-entry (count > 1) into a lock that no longer exists: a broken hold
+ * is never silently re-created), `registered` being 1 when the token now waits.
  */
 export const ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   name: 'acquire',
-  source: `local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+  source: `local function serverNowMs()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
+  for _, waiter in ipairs(lapsed) do
+    redis.call('ZREM', queueKey, waiter)
+    redis.call('ZREM', deadlinesKey, waiter)
+  end
+end
+local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   local fence = tonumber(held[2]) or 0
   if not held[1] and mintFence == '1' then
     fence = redis.call('INCR', fenceKey)
@@ -33,21 +58,66 @@ export const ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   redis.call('PEXPIRE', lockKey, ttl)
   return {1, tonumber(count), fence}
 end
+local function keepAlive(key, ms)
+  if redis.call('PTTL', key) < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
+end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
+local waitersKey = KEYS[3]
+local deadlinesKey = KEYS[4]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local count = ARGV[3]
 local mintFence = ARGV[4]
+local placeTtlMs = ARGV[5]
+local bargeBoundMs = ARGV[6]
 local held = redis.call('HMGET', lockKey, 'owner', 'fence')
-if held[1] and held[1] ~= token then
-  return {0, redis.call('PTTL', lockKey)}
-end
 if not held[1] and tonumber(count) > 1 then
   return {0, -2}
 end
-return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)`,
-  sha1: 'b241e1d0de1c08bbe197881b31f1b6f5e6cb3466',
+if held[1] == token then
+  return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+end
+if not waitersKey or (not held[1] and redis.call('EXISTS', waitersKey) == 0) then
+  if held[1] then
+    return {0, redis.call('PTTL', lockKey)}
+  end
+  return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+end
+local now = serverNowMs()
+dropLapsedWaiters(waitersKey, deadlinesKey, now)
+local head = redis.call('ZRANGE', waitersKey, 0, 0, 'WITHSCORES')
+if not held[1] then
+  if not head[1] or head[1] == token or now - tonumber(head[2]) <= tonumber(bargeBoundMs) then
+    if head[1] then
+      leaveWaiters(waitersKey, deadlinesKey, token)
+    end
+    return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+  end
+end
+local remaining = -2
+if held[1] then
+  remaining = redis.call('PTTL', lockKey)
+end
+local placeTtl = tonumber(placeTtlMs)
+if placeTtl <= 0 then
+  if head[1] then
+    leaveWaiters(waitersKey, deadlinesKey, token)
+  end
+  return {0, remaining, 0}
+end
+redis.call('ZADD', waitersKey, 'NX', now, token)
+redis.call('ZADD', deadlinesKey, now + placeTtl, token)
+keepAlive(waitersKey, placeTtl)
+keepAlive(deadlinesKey, placeTtl)
+return {0, remaining, 1}`,
+  sha1: 'abf0fbade6651f693b5dd284059a238a473ea2c3',
 });
 
 /**
@@ -147,6 +217,10 @@ local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   redis.call('PEXPIRE', lockKey, ttl)
   return {1, tonumber(count), fence}
 end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
+end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local queueKey = KEYS[3]
@@ -166,8 +240,7 @@ end
 if mine or not held[1] then
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if mine or not head or head == token then
-    redis.call('ZREM', queueKey, token)
-    redis.call('ZREM', deadlinesKey, token)
+    leaveWaiters(queueKey, deadlinesKey, token)
     return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   end
 end
@@ -195,7 +268,7 @@ for _, key in ipairs({queueKey, deadlinesKey}) do
   end
 end
 return {0, remaining, redis.call('ZRANK', queueKey, token) + 1}`,
-  sha1: '0f9a786c80b7e379e71dbb3f563b88192932434c',
+  sha1: 'b55c3d9229eec85c98175517431ab2dcb766c3ec',
 });
 
 /**
@@ -234,6 +307,10 @@ local function wakeQueueHead(queueKey, channelPrefix)
     redis.call('PUBLISH', channelPrefix .. head, '')
   end
 end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
+end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local queueKey = KEYS[3]
@@ -243,8 +320,7 @@ local countAfter = ARGV[2]
 local wakePrefix = ARGV[3]
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now)
-redis.call('ZREM', queueKey, token)
-redis.call('ZREM', deadlinesKey, token)
+leaveWaiters(queueKey, deadlinesKey, token)
 local owner = redis.call('HGET', lockKey, 'owner')
 if owner ~= token then
   if not owner then
@@ -260,7 +336,7 @@ if count <= 0 then
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '0753e39b51df29d9c76b23af485349c39d9e9bf7',
+  sha1: 'ea70f752fcad8ee917404351dc5fa276f3f73746',
 });
 
 /**
@@ -513,39 +589,85 @@ return -1`,
 
 /**
  * release: leaves the mutex once: deletes it when the holder's count reaches zero, else lowers the
- * count. Never touches a lock held by another token. A full release publishes on the lock's
- * channel, so that waiters wake at once instead of sleeping until their next retry.
+ * count. Never touches a lock held by another token. A full release wakes the longest-waiting
+ * registered waiter on its own channel (with the waiters keys), or publishes on the lock's
+ * channel, so that a waiter wakes at once instead of sleeping until its next retry. Called by a
+ * waiter that gives up, it leaves the waiters (and wakes the next one if the lock is free).
  *
  * KEYS[1] lockKey: the lock hash.
+ * KEYS[2] fenceKey (optional): the fencing counter (unused; passed so that the mutex scripts take
+ *   the same keys).
+ * KEYS[3] waitersKey (optional): the waiters, scored by arrival. Without it (Redlock) the release
+ *   publishes on `channel`.
+ * KEYS[4] deadlinesKey (optional): the waiters' deadlines.
  * ARGV[1] token: owner token.
  * ARGV[2] countAfter: the hold count after this call (0 releases fully).
- * ARGV[3] channel: the channel to publish the release on; empty to publish nothing (Redlock's
- *   clean-up of a failed attempt, which frees no lock anyone could take and must not wake its own
- *   waiter).
+ * ARGV[3] channel: the channel to publish the release on when there are no waiters keys; empty to
+ *   publish nothing (Redlock's clean-up of a failed attempt, which frees no lock anyone could take
+ *   and must not wake its own waiter).
+ * ARGV[4] wakePrefix (optional): the wake channel prefix; a waiter's channel is this prefix
+ *   followed by its token.
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock (expired, or taken by someone else).
  */
 export const RELEASE_SCRIPT: LuaScript = Object.freeze({
   name: 'release',
-  source: `local lockKey = KEYS[1]
+  source: `local function serverNowMs()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
+  for _, waiter in ipairs(lapsed) do
+    redis.call('ZREM', queueKey, waiter)
+    redis.call('ZREM', deadlinesKey, waiter)
+  end
+end
+local function wakeQueueHead(queueKey, channelPrefix)
+  local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
+  if head then
+    redis.call('PUBLISH', channelPrefix .. head, '')
+  end
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
+end
+local lockKey = KEYS[1]
+local fenceKey = KEYS[2]
+local waitersKey = KEYS[3]
+local deadlinesKey = KEYS[4]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local channel = ARGV[3]
-if redis.call('HGET', lockKey, 'owner') ~= token then
+local wakePrefix = ARGV[4]
+local owner = redis.call('HGET', lockKey, 'owner')
+local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
+if waiting then
+  dropLapsedWaiters(waitersKey, deadlinesKey, serverNowMs())
+end
+if owner ~= token then
+  if waiting and leaveWaiters(waitersKey, deadlinesKey, token) == 1 then
+    if not owner then
+      wakeQueueHead(waitersKey, wakePrefix)
+    end
+  end
   return -1
 end
 local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
-  if channel ~= '' then
+  if waiting then
+    wakeQueueHead(waitersKey, wakePrefix)
+  elseif not waitersKey and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end
   return 0
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '531bd3dbaca0f46d533c5a26f2ddf0ce4a6e783c',
+  sha1: '0b7fde363837c45f9594712b62ddf725d812fe90',
 });
 
 /**
@@ -879,11 +1001,14 @@ return -1`,
  * semaphore-acquire: takes `permits` permits for this token if that keeps the permits in use
  * within `limit`. A token that already holds its permits (a resent call whose first reply was
  * lost) keeps them with a fresh deadline. Otherwise, when placeTtlMs allows, registers (or
- * refreshes) the token as a waiter, to be woken by a release.
+ * refreshes) the token as a waiter, to be woken by a release. Anyone may take free permits
+ * (barging keeps them busy while a woken waiter's attempt is on its way), unless waiters have
+ * waited more than bargeBoundMs: then the permits are kept for them, oldest first.
  *
  * KEYS[1] permitsKey: the permits, `<token>:<i>` scored by the server ms at which they expire.
  * KEYS[2] fenceKey: the fencing counter.
  * KEYS[3] waitersKey: the waiters, scored by the server ms at which their registration lapses.
+ * KEYS[4] arrivalsKey: the same waiters, scored by arrival (server ms).
  * ARGV[1] token: owner token.
  * ARGV[2] ttl: ttl in ms.
  * ARGV[3] permitsArg: permits.
@@ -891,6 +1016,7 @@ return -1`,
  * ARGV[5] mintFence: `1` to mint a fencing token.
  * ARGV[6] placeTtlMs: how long the waiter registration lasts without a new attempt, in ms; `0` to
  *   not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
+ * ARGV[7] bargeBoundMs: how long a waiter may be passed over, in ms.
  *
  * Returns `{1, permits, fencingToken}` when held afterwards (fencingToken 0 when not minted), or
  * `{0, permitsInUse, registered}` when not, `registered` being 1 when the token now waits.
@@ -903,6 +1029,17 @@ export const SEMAPHORE_ACQUIRE_SCRIPT: LuaScript = Object.freeze({
 end
 local function dropExpired(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+end
+local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
+  for _, waiter in ipairs(lapsed) do
+    redis.call('ZREM', queueKey, waiter)
+    redis.call('ZREM', deadlinesKey, waiter)
+  end
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
 end
 local function eachPermit(key, command, token, count, score)
   local args = {}
@@ -923,33 +1060,56 @@ local function expireAtLatest(key)
     redis.call('PEXPIREAT', key, latest)
   end
 end
+local function keepAlive(key, ms)
+  if redis.call('PTTL', key) < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
 local permitsKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
+local arrivalsKey = KEYS[4]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local permitsArg = ARGV[3]
 local limit = ARGV[4]
 local mintFence = ARGV[5]
 local placeTtlMs = ARGV[6]
+local bargeBoundMs = ARGV[7]
 local now = serverNowMs()
 dropExpired(permitsKey, now)
-dropExpired(waitersKey, now)
+local waiting = redis.call('EXISTS', arrivalsKey) == 1
+if waiting then
+  dropLapsedWaiters(arrivalsKey, waitersKey, now)
+end
 local permits = tonumber(permitsArg)
 if not redis.call('ZSCORE', permitsKey, token .. ':1') then
   local inUse = redis.call('ZCARD', permitsKey)
-  if inUse + permits > tonumber(limit) then
+  local free = tonumber(limit) - inUse
+  local refused = permits > free
+  if not refused and waiting then
+    local overdue = redis.call('ZCOUNT', arrivalsKey, '-inf', now - tonumber(bargeBoundMs))
+    local rank = redis.call('ZRANK', arrivalsKey, token)
+    refused = overdue > 0 and not (rank and rank < free) and free - permits < overdue
+  end
+  if refused then
     local placeTtl = tonumber(placeTtlMs)
     if placeTtl <= 0 then
-      redis.call('ZREM', waitersKey, token)
+      if waiting then
+        leaveWaiters(arrivalsKey, waitersKey, token)
+      end
       return {0, inUse, 0}
     end
     redis.call('ZADD', waitersKey, now + placeTtl, token)
+    redis.call('ZADD', arrivalsKey, 'NX', now, token)
     expireAtLatest(waitersKey)
+    keepAlive(arrivalsKey, placeTtl)
     return {0, inUse, 1}
   end
 end
-redis.call('ZREM', waitersKey, token)
+if waiting then
+  leaveWaiters(arrivalsKey, waitersKey, token)
+end
 eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
 expireAtLatest(permitsKey)
 local fence = 0
@@ -957,7 +1117,7 @@ if mintFence == '1' then
   fence = redis.call('INCR', fenceKey)
 end
 return {1, permits, fence}`,
-  sha1: 'c019ac2629c596bbc551910eddd554c16c2e0c6e',
+  sha1: '5b8e1cdefa3c2cc7515586aab6565a3d1aae7750',
 });
 
 /**
@@ -1058,11 +1218,13 @@ return {
 /**
  * semaphore-release: gives back this token's permits, and leaves the waiters (a waiter that gives
  * up calls it too). Then wakes as many registered waiters as there are free permits by the
- * caller's limit, each on its own channel, dropping them from the waiters.
+ * caller's limit, the longest-waiting first, each on its own channel. They stay registered until
+ * they take their permits, so a waiter that lost the race keeps its place.
  *
  * KEYS[1] permitsKey: the permits.
  * KEYS[2] fenceKey: the fencing counter (unused; every semaphore script takes the same keys).
- * KEYS[3] waitersKey: the waiters.
+ * KEYS[3] waitersKey: the waiters, scored by when their registration lapses.
+ * KEYS[4] arrivalsKey: the waiters, scored by arrival.
  * ARGV[1] token: owner token.
  * ARGV[2] permits: its permits.
  * ARGV[3] limit: the limit (the caller's).
@@ -1081,6 +1243,17 @@ end
 local function dropExpired(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
+local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
+  for _, waiter in ipairs(lapsed) do
+    redis.call('ZREM', queueKey, waiter)
+    redis.call('ZREM', deadlinesKey, waiter)
+  end
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token)
+  redis.call('ZREM', deadlinesKey, token)
+  return redis.call('ZREM', waitersKey, token)
+end
 local function eachPermit(key, command, token, count, score)
   local args = {}
   for i = 1, count do
@@ -1097,28 +1270,34 @@ end
 local permitsKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
+local arrivalsKey = KEYS[4]
 local token = ARGV[1]
 local permits = ARGV[2]
 local limit = ARGV[3]
 local wakePrefix = ARGV[4]
 local now = serverNowMs()
 dropExpired(permitsKey, now)
-dropExpired(waitersKey, now)
-redis.call('ZREM', waitersKey, token)
+local waiting = redis.call('EXISTS', arrivalsKey) == 1
+if waiting then
+  dropLapsedWaiters(arrivalsKey, waitersKey, now)
+  leaveWaiters(arrivalsKey, waitersKey, token)
+end
 local released = -1
 if redis.call('ZSCORE', permitsKey, token .. ':1') then
   eachPermit(permitsKey, 'ZREM', token, tonumber(permits))
   released = 0
 end
+if not waiting then
+  return released
+end
 local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
 if free > 0 then
-  for _, waiter in ipairs(redis.call('ZRANGE', waitersKey, 0, free - 1)) do
-    redis.call('ZREM', waitersKey, waiter)
+  for _, waiter in ipairs(redis.call('ZRANGE', arrivalsKey, 0, free - 1)) do
     redis.call('PUBLISH', wakePrefix .. waiter, '')
   end
 end
 return released`,
-  sha1: '8f7b4a02e837249f8b31f533099dba84f00952d4',
+  sha1: 'd958b638484a4a97ae64af0065ce50b8d0a1ccaa',
 });
 
 /** Every script, for preloading and for the SHA-1 test. */

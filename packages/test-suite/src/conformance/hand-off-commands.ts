@@ -1,0 +1,87 @@
+/**
+ * What one hand-off costs Redis: a release wakes one waiter, not all of them, and only that
+ * waiter's attempt follows. Counted with INFO commandstats, summed over every primary.
+ */
+import type { Lock, LockerOptions } from '@lock/core';
+import type { ReleaseNotifier } from '@lock/core/adapter';
+import { describe, expect, it } from 'vitest';
+import type { SuiteContext } from '../context.js';
+import { elapse, type RecordingRunner, recordingNotifyingRunner, uniqueName, waitFor } from '../helpers.js';
+
+/** Registers the tests of this module with `ctx`. */
+export function describeHandOffCommands(ctx: SuiteContext): void {
+  const { newLocker, commandStats } = ctx;
+
+  /** A recording runner with notifications that also counts confirmed subscriptions. */
+  function countingRunner(): RecordingRunner & ReleaseNotifier & { confirmed: number } {
+    const inner = recordingNotifyingRunner(ctx.client.runner);
+    const runner = Object.assign(inner, { confirmed: 0 });
+    const subscribe = inner.subscribe;
+    runner.subscribe = async (channel, listener, signal) => {
+      const unsubscribe = await subscribe(channel, listener, signal);
+      runner.confirmed += 1;
+      return unsubscribe;
+    };
+    return runner;
+  }
+
+  /**
+   * Queues `count` waiters on `name` one after the other (so their arrival order is their index),
+   * each subscribed to its wake-ups, then releases `holder` and returns the stats of what the
+   * release caused, with the handle that took the lock.
+   */
+  async function handOff(name: string, holder: Lock, count: number, options: LockerOptions) {
+    const runner = countingRunner();
+    const locker = newLocker(options, runner);
+    const handles = Array.from({ length: count }, () => locker.createLock(name));
+    const winners: Promise<Lock>[] = [];
+    for (const [index, handle] of handles.entries()) {
+      winners.push(handle.acquire().then(() => handle));
+      await waitFor(
+        async () => runner.calls.length === index + 1 && runner.confirmed === index + 1,
+        2_000,
+        5,
+      );
+    }
+    await ctx.target.everyPrimary(['CONFIG', 'RESETSTAT']);
+    await holder.release();
+    const winner = await Promise.race(winners);
+    // A release that woke every waiter would show their attempts within a few ms; each waiter's
+    // own next attempt is seconds away.
+    await elapse(200);
+    const stats = await commandStats();
+    const attempts = runner.calls.length - count;
+    for (const handle of handles) await handle.release();
+    return { stats, winner, first: handles[0], attempts };
+  }
+
+  // Polls before the subscription is confirmed only every 5 s, and then sleeps even longer.
+  const slow: LockerOptions = { retryDelay: 5_000, retryJitter: 0, retryCount: 20 };
+
+  describe('hand-off commands', () => {
+    for (const fair of [false, true]) {
+      it(`${fair ? 'fair' : 'default'} lock: one release with 6 waiters makes one PUBLISH and one woken attempt`, async () => {
+        const name = uniqueName(fair ? 'wake-one-fair' : 'wake-one');
+        const holder = await newLocker({ fair }).acquire(name);
+        const { stats, winner, first, attempts } = await handOff(name, holder, 6, { ...slow, fair });
+        expect(winner).toBe(first);
+        expect(attempts).toBe(1);
+        // The release and the woken waiter's attempt, and nothing else.
+        expect(stats.evalsha).toBe(2);
+        expect(stats.publish).toBe(1);
+      });
+    }
+
+    it('default lock: once the longest waiter waited past the bound, a free lock is kept for it', async () => {
+      const name = uniqueName('bound');
+      const holder = await newLocker().acquire(name);
+      // The bound is two retry delays (200 ms with the defaults the newcomer below uses).
+      const waiter = newLocker({ retryDelay: 50, retryCount: 100 }).acquire(name);
+      await elapse(400);
+      await holder.release();
+      // Sent right after the release, before the woken waiter's attempt can land: refused anyway.
+      expect(await newLocker().tryAcquire(name)).toBeNull();
+      await (await waiter).release();
+    });
+  });
+}
