@@ -32,6 +32,7 @@ export {
 } from './locker.js';
 export type { BackoffStrategy, LockerOptions, LockOptions, ResolvedLockOptions } from './options.js';
 export type { ScriptRunner } from './port/runner.js';
+export { MAX_LOCK_SET_SIZE, MultiLock } from './primitives/multi-mutex.js';
 export type { LockInspection } from './primitives/mutex.js';
 export {
   type ReadWriteAcquireOptions,

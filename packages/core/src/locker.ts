@@ -34,8 +34,10 @@ import {
   type ResolvedLockOptions,
   resolveLockerOptions,
   resolveLockOptions,
+  stripUndefined,
 } from './options.js';
 import type { ScriptRunner } from './port/runner.js';
+import { checkLockSetOptions, lockSetMembers, MultiLock } from './primitives/multi-mutex.js';
 import type { LockInspection } from './primitives/mutex.js';
 import { ReadWriteLock, type ReadWriteLockOptions } from './primitives/read-write-lock.js';
 import { Semaphore, type SemaphoreOptions } from './primitives/semaphore.js';
@@ -124,10 +126,18 @@ export class Locker {
   }
 
   /**
+   * A handle for the lock set over `names` (see {@link Locker.acquire} with an array), not yet
+   * acquired: call `acquire()` on it.
+   * @throws {LockOptionError} for an invalid set, name or option; nothing is sent to Redis.
+   */
+  createLock(names: readonly string[], options?: LockOptions): MultiLock;
+  /**
    * A handle for the lock called `name`, not yet acquired: call `acquire()` on it.
    * @throws {LockOptionError} for an invalid name or option; nothing is sent to Redis.
    */
-  createLock(name: string, options?: LockOptions): Lock {
+  createLock(name: string, options?: LockOptions): Lock;
+  createLock(name: string | readonly string[], options?: LockOptions): Lock {
+    if (isLockSet(name)) return this.#lockSetHolds(lockSetMembers(this.prefix, name))(options, false);
     checkLockName(name);
     return this.#createLock(name, this.#resolve(options));
   }
@@ -165,6 +175,26 @@ export class Locker {
     return new Lock({ name, key, options: resolved, hooks: this.#hooks, protocol });
   }
 
+  /**
+   * The handles of the lock set over `members` (checked by `lockSetMembers`), for the shared
+   * front: one script over every member, on one server or by Redlock quorum.
+   */
+  #lockSetHolds(members: ReturnType<typeof lockSetMembers>): MakeHold<LockOptions> {
+    return (options, oneAttempt) => {
+      const given = optionsObject(options);
+      checkLockSetOptions({ ...this.#defaults, ...stripUndefined(given) });
+      const resolved = this.#resolveNow({ ...given, fencing: false }, oneAttempt);
+      return new MultiLock({
+        name: members.names.join(', '),
+        key: members.keys[0] as string,
+        options: resolved,
+        hooks: this.#hooks,
+        protocol: this.#deployment.mutexSet(members.keys, resolved),
+        ...members,
+      });
+    };
+  }
+
   /** The handles of mutex `name`, for the shared front. */
   #mutexHolds(name: string): MakeHold<LockOptions> {
     return (options, oneAttempt) => {
@@ -173,6 +203,36 @@ export class Locker {
     };
   }
 
+  /**
+   * Acquires every lock in `names` at once, all or nothing, and resolves ONE held
+   * {@link MultiLock} over the set: one token, one renewal, one `signal`; `extend`, `release` and
+   * `await using` act on every member in one script, and losing any member loses the hold
+   * (`lock.signal` aborts with a {@link LockLostError}). An attempt that finds any member held
+   * elsewhere takes none of them and leaves nothing behind, and waits and retries as usual.
+   *
+   * ```ts
+   * await using order = await locker.acquire(['{order:7}:stock', '{order:7}:payment']);
+   * ```
+   *
+   * - Names are deduplicated and sorted: the order they are listed in never matters, so two
+   *   callers locking overlapping sets cannot deadlock.
+   * - Each member is the same key as the single lock of that name: a set excludes any other set
+   *   or single lock sharing a name with it, and `inspect(name)` shows the set's token as owner.
+   * - The members must share one Redis Cluster slot: start every name with the same hash tag
+   *   (`'{order:7}:…'`). Checked on every deployment, before anything is sent.
+   * - Under Redlock (a Locker over several servers), each server runs the same all-or-nothing
+   *   script and a majority of servers must hold the whole set.
+   * - `reentrant: true` works as for one lock (the handle enters every member again). A set has
+   *   no fencing token and cannot be fair; it is not re-entered through the async call chain.
+   *
+   * @throws {LockAcquireError} `LOCK_NOT_ACQUIRED` when some member stays held elsewhere;
+   *   `LOCK_ACQUIRE_ABORTED` when `options.signal` aborts.
+   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockOptionError} (option `names`) for an empty array, an invalid name, more than
+   *   `MAX_LOCK_SET_SIZE` names, or names in different Cluster slots; for `fair: true` or
+   *   `fencing: true` (also as Locker defaults); nothing is sent to Redis.
+   */
+  acquire(names: readonly string[], options?: AcquireOptions): Promise<MultiLock>;
   /**
    * Acquires the lock called `name`, waiting and retrying as the options say, and resolves the
    * held {@link Lock}. Pair with `await using` to release it at the end of the scope:
@@ -186,21 +246,46 @@ export class Locker {
    * @throws {LockRedisError} when Redis fails.
    * @throws {LockOptionError} for an invalid name or option.
    */
-  async acquire(name: string, options?: AcquireOptions): Promise<Lock> {
+  acquire(name: string, options?: AcquireOptions): Promise<Lock>;
+  async acquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
+    if (isLockSet(name)) return acquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
     return acquireHold(this.#mutexHolds(name), options);
   }
 
+  /**
+   * One attempt at the lock set over `names` (see {@link Locker.acquire} with an array), never
+   * waiting: resolves the held {@link MultiLock}, or `null` when any member is held elsewhere
+   * (then nothing was taken).
+   * @throws {LockRedisError} when Redis fails.
+   * @throws {LockOptionError} for an invalid set, name or option.
+   */
+  tryAcquire(names: readonly string[], options?: AcquireOptions): Promise<MultiLock | null>;
   /**
    * One attempt, never waiting: resolves the held {@link Lock}, or `null` when the lock is held
    * elsewhere. Retry options are ignored.
    * @throws {LockRedisError} when Redis fails.
    * @throws {LockOptionError} for an invalid name or option.
    */
-  async tryAcquire(name: string, options?: AcquireOptions): Promise<Lock | null> {
+  tryAcquire(name: string, options?: AcquireOptions): Promise<Lock | null>;
+  async tryAcquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock | null> {
+    if (isLockSet(name))
+      return tryAcquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
     checkLockName(name);
     return tryAcquireHold(this.#mutexHolds(name), options);
   }
 
+  /**
+   * Runs `fn` while holding the lock set over `names` (see {@link Locker.acquire} with an array),
+   * and releases every member afterwards on every path. Not re-entered through the async call
+   * chain: a nested `withLock` on the same set, or on one of its names, waits like any other.
+   * @throws {LockAcquireError} when the set cannot be had; `fn` is not called.
+   * @throws {LockOptionError} for an invalid set, name or option.
+   */
+  withLock<T>(
+    names: readonly string[],
+    fn: (lock: MultiLock) => Promise<T> | T,
+    options?: AcquireOptions,
+  ): Promise<T>;
   /**
    * Runs `fn` while holding the lock called `name`, and releases it afterwards on every path.
    * `fn` receives the held lock; pass `lock.signal` to work that must stop if the lock is lost.
@@ -212,15 +297,30 @@ export class Locker {
    *
    * @throws {LockAcquireError} when the lock cannot be had; `fn` is not called.
    */
-  async withLock<T>(name: string, fn: (lock: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
-    return withHold(this.#mutexHolds(name), fn, options, { ...this.#runOptions(name), lockName: name });
+  withLock<T>(name: string, fn: (lock: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T>;
+  async withLock<T>(
+    name: string | readonly string[],
+    fn: ((lock: Lock) => Promise<T> | T) | ((lock: MultiLock) => Promise<T> | T),
+    options?: AcquireOptions,
+  ): Promise<T> {
+    if (isLockSet(name)) {
+      const members = lockSetMembers(this.prefix, name);
+      // Not through the call chain: its holds are by name, and a set is not one name.
+      return withHold(this.#lockSetHolds(members), fn as (lock: Lock) => Promise<T> | T, options, {
+        usage: 'withLock(names, fn, options?)',
+        lockName: members.names.join(', '),
+      });
+    }
+    const run = fn as (lock: Lock) => Promise<T> | T;
+    return withHold(this.#mutexHolds(name), run, options, { ...this.#runOptions(name), lockName: name });
   }
 
   /**
    * What Redis shows about the lock called `name`: holder, remaining time, re-entry count and
    * fencing tokens, in one round trip. For operators and dashboards. On a Redlock `Locker`
    * (several servers): the owner a majority shows, the time until fewer than a majority still hold
-   * it, and `null` fencing tokens.
+   * it, and `null` fencing tokens. One name at a time: each name of a held lock set shows the
+   * set handle's token as its owner.
    * @throws {LockRedisError} when Redis fails (Redlock: when the failed servers could change the
    *   answer; `failures` lists them).
    */
@@ -370,6 +470,11 @@ export class Locker {
   #runOptions(name: string) {
     return { usage: 'withLock(name, fn, options?)', callChain: this.#callChain, chainName: name };
   }
+}
+
+/** An array of names is a lock set; anything else is checked as one name. */
+function isLockSet(name: string | readonly string[]): name is readonly string[] {
+  return Array.isArray(name);
 }
 
 function checkRunners(runners: readonly ScriptRunner[]): void {

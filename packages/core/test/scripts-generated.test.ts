@@ -33,7 +33,7 @@ describe('generated scripts module', () => {
       ).toEqual([]);
       const raw = lines.filter((line) => /\b(KEYS|ARGV)\b/.test(line));
       expect(
-        raw.every((line) => /^local \w+ = (KEYS|ARGV)\[\d+\]$/.test(line)),
+        raw.every((line) => /^local \w+ = ((KEYS|ARGV)\[\d+\]|\{unpack\((KEYS|ARGV), \d+\)\})$/.test(line)),
         script.name,
       ).toBe(true);
     }
@@ -81,6 +81,30 @@ describe('script layout rules', () => {
     expect(() => compileScript('s', files({ 's.lua': `${header}local key = KEYS[1]\n` }))).toThrow(
       /ARGV\[1\] is in the header but not bound/,
     );
+  });
+
+  it('binds the rest of KEYS or ARGV to one list, as the last binding of its table', () => {
+    const rest =
+      '-- s: does it.\n-- KEYS[1..] keys: the keys.\n-- ARGV[1] value: a value.\n' +
+      '-- ARGV[2..] more: the other values.\n-- Returns 1.\n';
+    const restBindings =
+      'local keys = {unpack(KEYS, 1)}\nlocal value = ARGV[1]\nlocal more = {unpack(ARGV, 2)}\n';
+    const script = compileScript('s', files({ 's.lua': `${rest}${restBindings}return #keys\n` }));
+    expect(script.source).toBe(`${restBindings}return #keys`);
+    expect(() =>
+      compileScript(
+        's',
+        files({
+          's.lua': `${rest}local keys = {unpack(KEYS, 1)}\nlocal other = KEYS[2]\nlocal value = ARGV[1]\n`,
+        }),
+      ),
+    ).toThrow(/the rest of KEYS is already bound/);
+    expect(() =>
+      compileScript(
+        's',
+        files({ 's.lua': `${header}local key = {unpack(KEYS, 1)}\nlocal value = ARGV[1]\n` }),
+      ),
+    ).toThrow(/KEYS\[1\.\.\] is in the header|header must state "-- KEYS\[1\.\.\] key/);
   });
 
   it('rejects a header without its name or its reply', () => {

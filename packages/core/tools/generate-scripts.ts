@@ -8,8 +8,11 @@
  * A script file is laid out as:
  * 1. a header of `--` comment lines: `-- <name>: <what it does>`, then every `KEYS[i] <local>:`
  *    and `ARGV[i] <local>:` with its meaning, then `Returns …`. It becomes the export's TSDoc;
- * 2. one `local <name> = KEYS[i]` / `ARGV[i]` line per key and argument, in order. Nothing below
- *    this block may read KEYS or ARGV, so the body only ever speaks of named values;
+ * 2. one `local <name> = KEYS[i]` / `ARGV[i]` line per key and argument, in order. A script that
+ *    takes any number of keys or arguments binds the rest of the table, from `i` on, to one list
+ *    as the last binding of that table: `local <name> = {unpack(KEYS, i)}`, stated in the header
+ *    as `KEYS[i..] <name>:`. Nothing below this block may read KEYS or ARGV, so the body only ever
+ *    speaks of named values;
  * 3. `--!include lib/<file>.lua` lines: a library file defines one `local function` and reads no
  *    KEYS or ARGV. Included functions are placed at the very top of the source, before the
  *    bindings, so they cannot see the script's locals and depend only on their parameters;
@@ -39,8 +42,9 @@ export interface CompiledScript {
 export type ReadScriptFile = (path: string) => string;
 
 const BINDING = /^local (\w+) = (KEYS|ARGV)\[(\d+)\]$/;
+const REST_BINDING = /^local (\w+) = \{unpack\((KEYS|ARGV), (\d+)\)\}$/;
 const INCLUDE = /^--!include (lib\/[\w-]+\.lua)$/;
-const HEADER_ENTRY = /^(KEYS|ARGV)\[(\d+)\] (\w+)( \(optional\))?:/;
+const HEADER_ENTRY = /^(KEYS|ARGV)\[(\d+)(\.\.)?\] (\w+)( \(optional\))?:/;
 const READS_KEYS_OR_ARGV = /\b(KEYS|ARGV)\b/;
 
 const isComment = (line: string): boolean => /^\s*--/.test(line);
@@ -67,16 +71,25 @@ export function compileScript(name: string, read: ReadScriptFile): CompiledScrip
   const documented = new Map<string, string>();
   for (const line of doc) {
     const entry = HEADER_ENTRY.exec(line);
-    if (entry) documented.set(`${entry[1]}[${entry[2]}]`, entry[3] as string);
+    if (entry) documented.set(`${entry[1]}[${entry[2]}${entry[3] ?? ''}]`, entry[4] as string);
   }
   const bound = new Map<string, string>();
   const next = { KEYS: 1, ARGV: 1 };
-  for (let binding = BINDING.exec(lines[at] ?? ''); binding; binding = BINDING.exec(lines[at] ?? '')) {
-    const [, local, table, index] = binding as unknown as [string, string, 'KEYS' | 'ARGV', string];
-    if (table === 'KEYS' && next.ARGV > 1) fail('bind KEYS before ARGV');
+  const restBound = { KEYS: false, ARGV: false };
+  const bindingAt = (line: string) => {
+    const rest = REST_BINDING.exec(line);
+    if (rest) return { rest: true, match: rest };
+    const single = BINDING.exec(line);
+    return single ? { rest: false, match: single } : undefined;
+  };
+  for (let binding = bindingAt(lines[at] ?? ''); binding; binding = bindingAt(lines[at] ?? '')) {
+    const [, local, table, index] = binding.match as unknown as [string, string, 'KEYS' | 'ARGV', string];
+    if (table === 'KEYS' && (next.ARGV > 1 || restBound.ARGV)) fail('bind KEYS before ARGV');
+    if (restBound[table]) fail(`the rest of ${table} is already bound: it must be its last binding`);
     if (Number(index) !== next[table]) fail(`expected ${table}[${next[table]}], found ${table}[${index}]`);
     next[table] += 1;
-    bound.set(`${table}[${index}]`, local);
+    restBound[table] = binding.rest;
+    bound.set(`${table}[${index}${binding.rest ? '..' : ''}]`, local);
     at += 1;
   }
   for (const [slot, local] of bound) {

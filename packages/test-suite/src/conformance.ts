@@ -16,6 +16,7 @@ import { describeFencing } from './conformance/fencing.js';
 import { describeHandOff } from './conformance/hand-off.js';
 import { describeHandOffCommands } from './conformance/hand-off-commands.js';
 import { describeInspection } from './conformance/inspection.js';
+import { describeLockSets } from './conformance/lock-sets.js';
 import { describeLostSignal } from './conformance/lost-signal.js';
 import { describeManualControl } from './conformance/manual-control.js';
 import { describeMutualExclusion } from './conformance/mutual-exclusion.js';
@@ -57,6 +58,7 @@ export const conformanceModules: readonly SuiteModule[] = [
   describeHandOffCommands,
   describeCallChain,
   describeInspection,
+  describeLockSets,
   describeAdapter,
   describeCluster,
 ];

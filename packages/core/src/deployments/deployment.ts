@@ -104,6 +104,11 @@ export interface Deployment {
   readonly forcedOptions: Readonly<LockOptions>;
   /** The protocol of a mutex hold at `key`; waits for replicas when `options.replicas` asks. */
   mutex(key: string, options: ResolvedLockOptions): HoldProtocol;
+  /**
+   * The protocol of a lock set's hold over the mutexes at `keys` (one slot's), all or nothing;
+   * waits for replicas when `options.replicas` asks.
+   */
+  mutexSet(keys: readonly string[], options: ResolvedLockOptions): HoldProtocol;
   /** What the deployment shows about the mutex at `keys`, each server given `timeout` ms. */
   inspectMutex(keys: MutexKeys, timeout: number): Promise<LockInspection>;
   /** The protocol of one semaphore permit handle. */

@@ -118,6 +118,36 @@ export function subscribeVia(
 }
 
 /**
+ * The {@link Subscribe} of a protocol whose waiters listen on all of `channels` (a lock set's
+ * members): any of them wakes the waiter. Confirmed once every subscription is; if one fails, the
+ * others are dropped and the waiter polls.
+ */
+export function subscribeToEach(
+  notifier: ReleaseNotifier | undefined,
+  channels: readonly string[],
+): Subscribe | undefined {
+  if (notifier === undefined) return undefined;
+  if (channels.length === 1) return subscribeVia(notifier, () => channels[0] as string);
+  return async (_token, listener) => {
+    const subscriptions = await Promise.allSettled(
+      channels.map((channel) => notifier.subscribe(channel, listener)),
+    );
+    const unsubscribes = subscriptions.flatMap((result) =>
+      result.status === 'fulfilled' ? [result.value] : [],
+    );
+    const unsubscribeAll = () => {
+      for (const unsubscribe of unsubscribes) unsubscribe();
+    };
+    const failed = subscriptions.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      unsubscribeAll();
+      throw failed.reason;
+    }
+    return unsubscribeAll;
+  };
+}
+
+/**
  * Runs a script, turning any failure into a {@link LockRedisError}. Not `async`: this is on every
  * operation's path, and an async wrapper would add a promise and a turn of its own.
  */

@@ -1,6 +1,7 @@
 /**
  * Redlock: one lock over N independent Redis servers (N = 3 or 5 in practice), held when a
- * majority of them hold it. Each server runs the plain mutex scripts; this protocol sends every
+ * majority of them hold it. Each server runs the plain mutex scripts (a lock set: the set's
+ * all-or-nothing scripts, so a majority must hold the whole set); this protocol sends every
  * operation to all servers in parallel and decides by quorum the moment the answer can no longer
  * change, without waiting for the servers it does not need. Each call gives every server at most
  * `commandTimeout` (a server still silent then has failed), so a dead or stalled server costs only
@@ -46,6 +47,7 @@ import {
   type Unsubscribe,
 } from '../port/capabilities.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
+import { lockSetRedlockHold } from '../primitives/multi-mutex.js';
 import type { LockInspection } from '../primitives/mutex.js';
 import { ACQUIRE_SCRIPT, EXTEND_SCRIPT, INSPECT_SCRIPT, RELEASE_SCRIPT } from '../scripts/index.js';
 import {
@@ -65,8 +67,41 @@ import {
   type ReleaseResult,
   releaseResult,
   type Subscribe,
-  subscribeVia,
+  subscribeToEach,
 } from './protocol.js';
+
+/**
+ * What one Redlock hold runs on each server: the mutex's scripts over one lock, or a lock set's
+ * over its members. The scripts of either take the same arguments and give replies of the same
+ * shape, so the quorum is decided the same way for both.
+ */
+export interface RedlockHold {
+  readonly acquire: LuaScript;
+  readonly release: LuaScript;
+  readonly extend: LuaScript;
+  /** Reads `{owner, pttl, count, …}`, as `inspect` does. */
+  readonly inspect: LuaScript;
+  /** The keys of acquire, release and extend. */
+  readonly keys: readonly string[];
+  /** The keys of inspect. */
+  readonly inspectKeys: readonly string[];
+  /** A full release publishes on these, passed after the token and the count. */
+  readonly channels: readonly string[];
+}
+
+/** What a Redlock hold of the mutex at `key` runs. */
+export function mutexRedlockHold(key: string): RedlockHold {
+  const keys = [key, fencingCounterKey(key)];
+  return {
+    acquire: ACQUIRE_SCRIPT,
+    release: RELEASE_SCRIPT,
+    extend: EXTEND_SCRIPT,
+    inspect: INSPECT_SCRIPT,
+    keys,
+    inspectKeys: keys,
+    channels: [releaseChannel(key)],
+  };
+}
 
 /** The majority of `servers`: `⌊servers / 2⌋ + 1`. */
 export function quorumOf(servers: number): number {
@@ -232,6 +267,11 @@ export class RedlockDeployment implements Deployment {
     return this.servers.inspect(keys, timeout);
   }
 
+  mutexSet(keys: readonly string[], options: ResolvedLockOptions): HoldProtocol {
+    checkReplicaSupport(this.support, options);
+    return new RedlockProtocol(this.servers, lockSetRedlockHold(keys), options.commandTimeout);
+  }
+
   // Primitives other than the mutex count their holders in one place, which N servers are not.
   semaphorePermit(): never {
     throw primitiveRefusal('semaphore');
@@ -313,10 +353,11 @@ export class RedlockServers {
    * the servers still pending cannot change it; each server gets `timeout` ms.
    */
   inspect(
-    keys: readonly [lock: string, fencingCounter: string],
+    keys: readonly string[],
     timeout: number = Number.POSITIVE_INFINITY,
+    script: LuaScript = INSPECT_SCRIPT,
   ): Promise<LockInspection> {
-    const { verdict } = this.call<LockInspection>(INSPECT_SCRIPT, keys, [], {
+    const { verdict } = this.call<LockInspection>(script, keys, [], {
       timeout: serverDeadline(timeout),
       decide: ({ replies, failures, pending }) => {
         const holds = replies.map(({ value }) => serverHold(value));
@@ -615,11 +656,10 @@ const RETAKEN = -3;
 const ACQUIRED: AcquireReply = Object.freeze({ acquired: true, fencingToken: undefined, queued: false });
 const NOT_ACQUIRED: AcquireReply = Object.freeze({ acquired: false, fencingToken: undefined, queued: false });
 
-/** The protocol of one Redlock lock handle at `key`. */
+/** The protocol of one Redlock lock handle: of the mutex at `key`, or of a {@link RedlockHold}. */
 export class RedlockProtocol implements HoldProtocol {
   readonly #servers: RedlockServers;
-  readonly #keys: readonly [lock: string, fencingCounter: string];
-  readonly #channel: string;
+  readonly #hold: RedlockHold;
   readonly #commandTimeout: number;
   readonly #lanes: readonly ServerLane[];
   // The hold count this handle has on the servers: what a re-taken server is given.
@@ -627,27 +667,32 @@ export class RedlockProtocol implements HoldProtocol {
   readonly subscribe: Subscribe | undefined;
 
   /** `commandTimeout`: the most any one server is given to answer one call. */
-  constructor(servers: RedlockServers, key: string, commandTimeout: number = Number.POSITIVE_INFINITY) {
+  constructor(
+    servers: RedlockServers,
+    key: string | RedlockHold,
+    commandTimeout: number = Number.POSITIVE_INFINITY,
+  ) {
     this.#servers = servers;
-    this.#keys = [key, fencingCounterKey(key)];
-    this.#channel = releaseChannel(key);
+    this.#hold = typeof key === 'string' ? mutexRedlockHold(key) : key;
     this.#commandTimeout = commandTimeout;
     this.#lanes = servers.runners.map(() => new ServerLane());
     const { notifier } = servers;
-    this.subscribe = subscribeVia(
+    // No server can tell which member holds a set back: its waiter listens on every member.
+    this.subscribe = subscribeToEach(
       notifier.subscribe === undefined ? undefined : (notifier as ReleaseNotifier),
-      () => this.#channel,
+      this.#hold.channels,
     );
   }
 
   async acquire({ token, ttl, holdCount }: AcquireRequest): Promise<AcquireReply> {
     const servers = this.#servers;
+    const hold = this.#hold;
     const startedAt = monotonicNow();
     const validFor = ttl - clockDrift(ttl);
     const timeout = serverDeadline(this.#commandTimeout);
     const lateAfter = serverDeadline(validFor);
     // Never fencing: a counter per server gives no token that increases across majorities.
-    const { verdict, answers } = servers.call(ACQUIRE_SCRIPT, this.#keys, [token, ttl, holdCount, 0], {
+    const { verdict, answers } = servers.call(hold.acquire, hold.keys, [token, ttl, holdCount, 0], {
       timeout,
       lanes: this.#lanes,
       decide: (tally) => {
@@ -684,7 +729,8 @@ export class RedlockProtocol implements HoldProtocol {
 
   async release(token: string, holdCount: number): Promise<ReleaseResult> {
     const servers = this.#servers;
-    const { verdict } = servers.call(RELEASE_SCRIPT, this.#keys, [token, holdCount, this.#channel], {
+    const { release, keys, channels } = this.#hold;
+    const { verdict } = servers.call(release, keys, [token, holdCount, ...channels], {
       timeout: serverDeadline(this.#commandTimeout),
       lanes: this.#lanes,
       // Decided by a majority, but every server that still holds it must be told.
@@ -707,7 +753,7 @@ export class RedlockProtocol implements HoldProtocol {
     // A majority shows no hold of this token: someone else's on any of them means taken.
     const notHeld = ({ replies }: Tally) => (replies.some(({ value }) => Number(value) === -2) ? -2 : -1);
     const args = [token, ms, replace ? 1 : 0, 1, this.#holdCount];
-    const { verdict, answers } = servers.call(EXTEND_SCRIPT, this.#keys, args, {
+    const { verdict, answers } = servers.call(this.#hold.extend, this.#hold.keys, args, {
       timeout: serverDeadline(this.#commandTimeout),
       lanes: this.#lanes,
       decide: (tally) => {
@@ -737,7 +783,8 @@ export class RedlockProtocol implements HoldProtocol {
   }
 
   async status(token: string): Promise<HoldStatus> {
-    const view = await this.#servers.inspect(this.#keys, this.#commandTimeout);
+    const { inspect, inspectKeys } = this.#hold;
+    const view = await this.#servers.inspect(inspectKeys, this.#commandTimeout, inspect);
     return {
       heldByAnyone: view.owner !== null,
       remainingForToken: view.owner === token ? view.remaining : 0,
@@ -752,6 +799,7 @@ export class RedlockProtocol implements HoldProtocol {
    */
   #giveBack(token: string, answers: ReadonlyArray<ServerAnswer>, holds: (reply: unknown) => boolean): void {
     const runners = this.#servers.runners;
+    const { release, keys } = this.#hold;
     const args = [token, 0, ''];
     answers.forEach((call, index) => {
       const needed = () => {
@@ -760,7 +808,7 @@ export class RedlockProtocol implements HoldProtocol {
       };
       this.#lanes[index]?.submit({
         // Its turn comes after that call's answer, so the answer is known by then.
-        send: () => (needed() ? runners[index]?.run(RELEASE_SCRIPT, this.#keys, args) : undefined),
+        send: () => (needed() ? runners[index]?.run(release, keys, args) : undefined),
         dropped: () => call.answer !== undefined && !needed(),
         done: () => {
           // A server that stays unreachable lets the lock expire within its ttl.

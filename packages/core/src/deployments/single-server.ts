@@ -14,6 +14,7 @@ import {
   type ReplicaWaiter,
 } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
+import { MultiMutexProtocol } from '../primitives/multi-mutex.js';
 import type { LockInspection } from '../primitives/mutex.js';
 import { inspectLock, mutexProtocol } from '../primitives/mutex.js';
 import { readWriteProtocol } from '../primitives/read-write-lock.js';
@@ -51,9 +52,17 @@ export class SingleServerDeployment implements Deployment {
 
   mutex(key: string, options: ResolvedLockOptions): HoldProtocol {
     checkReplicaSupport(this.support, options);
-    const protocol = mutexProtocol(this.#runner, this.#notifier, key, options);
+    return this.#replicated(mutexProtocol(this.#runner, this.#notifier, key, options), options);
+  }
+
+  mutexSet(keys: readonly string[], options: ResolvedLockOptions): HoldProtocol {
+    checkReplicaSupport(this.support, options);
+    return this.#replicated(new MultiMutexProtocol(this.#runner, this.#notifier, keys), options);
+  }
+
+  /** Replicas wrap a mutex's protocol: a WAIT after each write that a failover could lose. */
+  #replicated(protocol: HoldProtocol, options: ResolvedLockOptions): HoldProtocol {
     const waiter = this.#replicaWaiter;
-    // Replicas wrap the mutex's protocol: a WAIT after each write that a failover could lose.
     if (waiter === undefined || options.replicas === undefined) return protocol;
     return new ReplicatedProtocol(protocol, waiter, options.replicas);
   }

@@ -22,6 +22,7 @@ local ms = ARGV[2]
 local replace = ARGV[3]
 local retake = ARGV[4]
 local retakeCount = ARGV[5]
+--!include lib/prolong.lua
 
 local owner = redis.call('HGET', lockKey, 'owner')
 if not owner then
@@ -35,12 +36,4 @@ end
 if owner ~= token then
   return -2
 end
-local ttl = tonumber(ms)
-if replace == '0' then
-  local remaining = redis.call('PTTL', lockKey)
-  if remaining > 0 then
-    ttl = ttl + remaining
-  end
-end
-redis.call('PEXPIRE', lockKey, ttl)
-return ttl
+return prolong(lockKey, ms, replace)

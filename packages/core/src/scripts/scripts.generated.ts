@@ -142,7 +142,18 @@ return {0, remaining, 1}`,
  */
 export const EXTEND_SCRIPT: LuaScript = Object.freeze({
   name: 'extend',
-  source: `local lockKey = KEYS[1]
+  source: `local function prolong(lockKey, ms, replace)
+  local ttl = tonumber(ms)
+  if replace == '0' then
+    local remaining = redis.call('PTTL', lockKey)
+    if remaining > 0 then
+      ttl = ttl + remaining
+    end
+  end
+  redis.call('PEXPIRE', lockKey, ttl)
+  return ttl
+end
+local lockKey = KEYS[1]
 local token = ARGV[1]
 local ms = ARGV[2]
 local replace = ARGV[3]
@@ -160,16 +171,8 @@ end
 if owner ~= token then
   return -2
 end
-local ttl = tonumber(ms)
-if replace == '0' then
-  local remaining = redis.call('PTTL', lockKey)
-  if remaining > 0 then
-    ttl = ttl + remaining
-  end
-end
-redis.call('PEXPIRE', lockKey, ttl)
-return ttl`,
-  sha1: '6dfe9cb7e5122d16f196a4aebf83bb036d23415b',
+return prolong(lockKey, ms, replace)`,
+  sha1: '283cae67c179033b78cd0b5cc1c6c16b556acc67',
 });
 
 /**
@@ -353,6 +356,235 @@ local fenceKey = KEYS[2]
 local fields = redis.call('HMGET', lockKey, 'owner', 'count', 'fence')
 return {fields[1], redis.call('PTTL', lockKey), fields[2], fields[3], redis.call('GET', fenceKey)}`,
   sha1: 'bc6393310281ab062042a1c563937a257c863bc0',
+});
+
+/**
+ * multi-acquire: takes every mutex of a lock set for one token, all or nothing: when any member is
+ * held by another token, nothing is written. Each member is a plain mutex hash (the `acquire`
+ * script's), so a set and a single lock on one of its names exclude each other. A set hold mints
+ * no fencing token (each member's `fence` is 0). Re-entry raises every member's count at once.
+ *
+ * KEYS[1..] lockKeys: the lock hashes of the set's members, each once.
+ * ARGV[1] token: owner token.
+ * ARGV[2] ttl: ttl in ms.
+ * ARGV[3] count: the hold count after this call (1 for a first entry; the holder's count + 1 for
+ *   a re-entry).
+ *
+ * Returns `{1, count, 0}` when the token holds every member afterwards (each expiry set to the
+ * ttl); `{0, pttl, 0, i}` when the member KEYS[i] is held by another owner, with that owner's
+ * remaining ms; `{0, -2}` for a re-entry (count > 1) while a member no longer exists: a broken hold
+ * is never silently re-created.
+ */
+export const MULTI_ACQUIRE_SCRIPT: LuaScript = Object.freeze({
+  name: 'multi-acquire',
+  source: `local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+  local fence = tonumber(held[2]) or 0
+  if not held[1] and mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  redis.call('HSET', lockKey, 'owner', token, 'count', count, 'fence', fence)
+  redis.call('PEXPIRE', lockKey, ttl)
+  return {1, tonumber(count), fence}
+end
+local lockKeys = {unpack(KEYS, 1)}
+local token = ARGV[1]
+local ttl = ARGV[2]
+local count = ARGV[3]
+local helds = {}
+for i, lockKey in ipairs(lockKeys) do
+  local held = redis.call('HMGET', lockKey, 'owner', 'fence')
+  if held[1] and held[1] ~= token then
+    return {0, redis.call('PTTL', lockKey), 0, i}
+  end
+  if not held[1] and tonumber(count) > 1 then
+    return {0, -2}
+  end
+  helds[i] = held
+end
+for i, lockKey in ipairs(lockKeys) do
+  takeLock(lockKey, nil, helds[i], token, ttl, count, '0')
+end
+return {1, tonumber(count), 0}`,
+  sha1: 'c57bbd10ccbb57315467bb4860b0862f01672770',
+});
+
+/**
+ * multi-extend: extends a held lock set: adds ms to every member's remaining time, or replaces
+ * each one's remaining time with ms. All or nothing: when another token holds any member, or a
+ * member is missing (and not re-taken), no member is extended, and the members this token still
+ * holds are deleted: what is left of a broken hold protects nothing, and the handle is told it
+ * lost the set (waiters find the freed members at their next attempt).
+ *
+ * Redlock re-takes what a server lost (it restarted empty, or was flushed), as `extend` does: when
+ * retake is `1`, every missing member is set again for this token with retakeCount as its count
+ * and ms as its expiry, the others extended; never over another owner.
+ *
+ * KEYS[1..] lockKeys: the lock hashes of the set's members.
+ * ARGV[1] token: owner token.
+ * ARGV[2] ms: the time to add, or the new remaining time, in ms.
+ * ARGV[3] replace: `1` to replace the remaining time, `0` to add.
+ * ARGV[4] retake (optional): `1` to re-take missing members.
+ * ARGV[5] retakeCount (optional): the hold count to re-take them with.
+ *
+ * Returns the new remaining time in ms (the least among the members); -1 when a member no longer
+ * exists (and no member is held by another token); -2 when another token holds a member; -3 when
+ * members were missing and were re-taken (retake `1`) for ms.
+ */
+export const MULTI_EXTEND_SCRIPT: LuaScript = Object.freeze({
+  name: 'multi-extend',
+  source: `local function prolong(lockKey, ms, replace)
+  local ttl = tonumber(ms)
+  if replace == '0' then
+    local remaining = redis.call('PTTL', lockKey)
+    if remaining > 0 then
+      ttl = ttl + remaining
+    end
+  end
+  redis.call('PEXPIRE', lockKey, ttl)
+  return ttl
+end
+local lockKeys = {unpack(KEYS, 1)}
+local token = ARGV[1]
+local ms = ARGV[2]
+local replace = ARGV[3]
+local retake = ARGV[4]
+local retakeCount = ARGV[5]
+local missing = false
+local foreign = false
+for _, lockKey in ipairs(lockKeys) do
+  local owner = redis.call('HGET', lockKey, 'owner')
+  if not owner then
+    missing = true
+  elseif owner ~= token then
+    foreign = true
+  end
+end
+if foreign or (missing and retake ~= '1') then
+  for _, lockKey in ipairs(lockKeys) do
+    if redis.call('HGET', lockKey, 'owner') == token then
+      redis.call('DEL', lockKey)
+    end
+  end
+  if foreign then
+    return -2
+  end
+  return -1
+end
+local least = nil
+for _, lockKey in ipairs(lockKeys) do
+  if not redis.call('HGET', lockKey, 'owner') then
+    redis.call('HSET', lockKey, 'owner', token, 'count', retakeCount, 'fence', 0)
+  end
+  local ttl = prolong(lockKey, ms, replace)
+  if not least or ttl < least then
+    least = ttl
+  end
+end
+if missing then
+  return -3
+end
+return least`,
+  sha1: '05404fd3693d46c6be0d43a9baa4e66203309911',
+});
+
+/**
+ * multi-inspect: reads a lock set's state in one step, in the shape of `inspect`'s reply, so that
+ * a status check (and Redlock's majority view) reads a set as it reads one lock.
+ *
+ * KEYS[1..] lockKeys: the lock hashes of the set's members.
+ * ARGV: none.
+ *
+ * Returns `{owner, pttl, count}`: when one owner holds every member, that owner, with the least
+ * pttl and count among the members; when some member is held but no one owner holds them all,
+ * owner `''` (never a token), pttl 0 and count 0; when every member is free, owner nil, pttl -2
+ * and count nil.
+ */
+export const MULTI_INSPECT_SCRIPT: LuaScript = Object.freeze({
+  name: 'multi-inspect',
+  source: `local lockKeys = {unpack(KEYS, 1)}
+local common = nil
+local whole = true
+local least = nil
+local leastCount = nil
+for _, lockKey in ipairs(lockKeys) do
+  local fields = redis.call('HMGET', lockKey, 'owner', 'count')
+  local owner = fields[1]
+  if owner then
+    local pttl = redis.call('PTTL', lockKey)
+    local count = tonumber(fields[2])
+    if not least or pttl < least then
+      least = pttl
+    end
+    if not leastCount or count < leastCount then
+      leastCount = count
+    end
+  end
+  if common == nil then
+    common = owner
+  end
+  if not owner or owner ~= common then
+    whole = false
+  end
+end
+if not least then
+  return {false, -2, false}
+end
+if whole then
+  return {common, least, leastCount}
+end
+return {'', 0, 0}`,
+  sha1: 'd5d085e4b8c28bbfd923f186c267be61dc0edeb6',
+});
+
+/**
+ * multi-release: leaves a lock set once: deletes every member when the holder's count reaches
+ * zero, else lowers every member's count. Never touches a member held by another token. A set
+ * that is no longer whole (a member expired or was taken) is given back entirely, whatever the
+ * count asked for: what is left of a broken hold protects nothing. Each deleted member's release
+ * is published on its own channel, so that a waiter on any member wakes at once.
+ *
+ * KEYS[1..] lockKeys: the lock hashes of the set's members.
+ * ARGV[1] token: owner token.
+ * ARGV[2] countAfter: the hold count after this call (0 releases fully).
+ * ARGV[3..] channels: the release channel of each member, in KEYS order; none, or empty ones, to
+ *   publish nothing (Redlock's clean-up of a failed attempt).
+ *
+ * Returns the remaining hold count (0 when the members were deleted), or -1 when this token did
+ * not hold every member (those it still held are deleted).
+ */
+export const MULTI_RELEASE_SCRIPT: LuaScript = Object.freeze({
+  name: 'multi-release',
+  source: `local lockKeys = {unpack(KEYS, 1)}
+local token = ARGV[1]
+local countAfter = ARGV[2]
+local channels = {unpack(ARGV, 3)}
+local whole = true
+for _, lockKey in ipairs(lockKeys) do
+  if redis.call('HGET', lockKey, 'owner') ~= token then
+    whole = false
+  end
+end
+local count = tonumber(countAfter)
+if whole and count > 0 then
+  for _, lockKey in ipairs(lockKeys) do
+    redis.call('HSET', lockKey, 'count', count)
+  end
+  return count
+end
+for i, lockKey in ipairs(lockKeys) do
+  if redis.call('HGET', lockKey, 'owner') == token then
+    redis.call('DEL', lockKey)
+    local channel = channels[i]
+    if channel and channel ~= '' then
+      redis.call('PUBLISH', channel, '')
+    end
+  end
+end
+if whole then
+  return 0
+end
+return -1`,
+  sha1: 'cd29864f1fab8916de3dccdf09f002d1a3fe2674',
 });
 
 /**
@@ -1075,6 +1307,10 @@ export const ALL_SCRIPTS: readonly LuaScript[] = Object.freeze([
   FAIR_ACQUIRE_SCRIPT,
   FAIR_RELEASE_SCRIPT,
   INSPECT_SCRIPT,
+  MULTI_ACQUIRE_SCRIPT,
+  MULTI_EXTEND_SCRIPT,
+  MULTI_INSPECT_SCRIPT,
+  MULTI_RELEASE_SCRIPT,
   RELEASE_SCRIPT,
   RW_INSPECT_SCRIPT,
   RW_READ_ACQUIRE_SCRIPT,
