@@ -171,9 +171,10 @@ export class MultiMutexProtocol implements HoldProtocol {
   // The member the last attempt found held by someone else: the release worth waking up for.
   #blocker = 0;
   /**
-   * A waiter listens on one channel: that of the member that held the set back at its first
-   * attempt. A release of that member (alone or in a set) wakes it; a member that holds it back
-   * later is found by its retry schedule.
+   * A waiter listens on one channel: the release channel of the member that held the set back at
+   * its first attempt, on which a set's release publishes. A single lock's release wakes only its
+   * own registered waiters, so a set held back by one (or by a member that holds it back later)
+   * finds it free at its next retry; the set never sets `keepAliveInterval`, so it keeps polling.
    */
   readonly subscribe: Subscribe | undefined;
 

@@ -144,13 +144,15 @@ export function describeLockSets(ctx: SuiteContext): void {
       const retryDelay = 20_000;
       const spy = subscriptionSpy();
       const waiter = locker({ retryCount: 2, retryDelay }, spy.runner);
-      // Held back by its second member, a single lock: the waiter listens on that member's channel.
-      const single = await otherLocker().acquire(b);
+      // Held back by its second member, held by another set: the waiter listens on that member's
+      // channel. (A single lock's release wakes its own registered waiters only; a set waiter
+      // held back by one finds it free at its next retry.)
+      const holder = await otherLocker().acquire([b, d]);
       const waiting = waiter.acquire([a, b]);
       await waitFor(async () => spy.confirmed.length === 1, 5_000);
-      expect(spy.confirmed).toEqual([`${single.key}:released`]);
+      expect(spy.confirmed).toEqual([`${holder.keys[0]}:released`]);
       let releasedAt = performance.now();
-      await single.release();
+      await holder.release();
       await (await waiting).release();
       expect(performance.now() - releasedAt).toBeLessThan(retryDelay / 2);
 
