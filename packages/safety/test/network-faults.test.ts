@@ -335,10 +335,10 @@ describe.each(CLIENT_KINDS)('network faults: %s', (kind: ClientKind) => {
     // Hand-off: the waiter polls only every 2 s, so a quick hand-off is the release notification,
     // which also travels through the proxy (on the adapter's own subscriber connection).
     const waiting = locker.acquire(name, { waitTimeout: 10_000, retryDelay: 2_000, retryJitter: 0 });
-    const channel = `${first.key}:released`;
+    // A release wakes the longest waiter on its own channel, `${key}:wake:<token>`.
     await waitFor(async () => {
-      const reply = (await admin.command(['PUBSUB', 'NUMSUB', channel])) as unknown[];
-      return Number(reply[1]) >= 1;
+      const channels = (await admin.command(['PUBSUB', 'CHANNELS', `${first.key}:wake:*`])) as unknown[];
+      return channels.length >= 1;
     }, 5_000);
     const releasedAt = performance.now();
     expect(await first.release()).toBe(true);
