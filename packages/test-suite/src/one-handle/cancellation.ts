@@ -11,17 +11,24 @@ import { deferred, describeOutcome, type OneHandleContext, settledWithin } from 
 /** Registers the tests of this module with `ctx`. */
 export function describeCancellation(ctx: OneHandleContext): void {
   const { newLocker, otherLocker } = ctx;
+
+  /** A handle whose acquire() has made its first attempt and now waits for a lock held elsewhere. */
+  async function waitingBehindHolder(label: string) {
+    const name = uniqueName(label);
+    const holder = await otherLocker().acquire(name);
+    const recorder = recordingNotifyingRunner(ctx.client.runner);
+    const firstAttempt = deferred();
+    recorder.onSettled = () => firstAttempt.resolve();
+    const lock = newLocker({ retryCount: 100, retryDelay: 20 }, recorder).createLock(name);
+    const acquiring = lock.acquire();
+    acquiring.catch(() => {}); // asserted by the caller; not an unhandled rejection meanwhile
+    await firstAttempt.promise;
+    return { name, holder, lock, acquiring };
+  }
+
   describe("release() during the handle's own acquire() cancels it", () => {
     it('while the acquire waits for a lock held elsewhere', async () => {
-      const name = uniqueName('release-waiting');
-      const holder = await otherLocker().acquire(name);
-      const recorder = recordingNotifyingRunner(ctx.client.runner);
-      const firstAttempt = deferred();
-      recorder.onSettled = () => firstAttempt.resolve();
-      const lock = newLocker({ retryCount: 100, retryDelay: 20 }, recorder).createLock(name);
-      const acquiring = lock.acquire();
-      acquiring.catch(() => {}); // asserted below; not an unhandled rejection meanwhile
-      await firstAttempt.promise; // it is waiting now
+      const { name, holder, lock, acquiring } = await waitingBehindHolder('release-waiting');
 
       const released = await lock.release();
       const outcome = await settledWithin(acquiring, 1_000);
@@ -56,15 +63,7 @@ export function describeCancellation(ctx: OneHandleContext): void {
     });
 
     it('in the same tick as the other holder releases (the waiter is woken meanwhile)', async () => {
-      const name = uniqueName('release-race');
-      const holder = await otherLocker().acquire(name);
-      const recorder = recordingNotifyingRunner(ctx.client.runner);
-      const firstAttempt = deferred();
-      recorder.onSettled = () => firstAttempt.resolve();
-      const lock = newLocker({ retryCount: 100, retryDelay: 20 }, recorder).createLock(name);
-      const acquiring = lock.acquire();
-      acquiring.catch(() => {}); // asserted below; not an unhandled rejection meanwhile
-      await firstAttempt.promise;
+      const { name, holder, lock, acquiring } = await waitingBehindHolder('release-race');
 
       const [holderReleased, released] = await Promise.all([holder.release(), lock.release()]);
       expect(holderReleased).toBe(true);
