@@ -39,6 +39,14 @@ export function queueDeadlinesKey(key: string): string {
   return `${key}:queue-deadlines`;
 }
 
+/**
+ * The hand-off terms of the waiters in the queue (or waiters set) at `waitersKey`: token → "ttl
+ * claimMs mintFence", what a release needs to hand the lock to that waiter.
+ */
+export function waiterTermsKey(waitersKey: string): string {
+  return `${waitersKey}:terms`;
+}
+
 /** The prefix of a mutex waiter's own wake channel (fair or not); the waiter's token follows it. */
 export function wakeChannelPrefix(key: string): string {
   return `${key}:wake:`;

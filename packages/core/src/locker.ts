@@ -113,11 +113,11 @@ export class Locker {
   constructor(runner: ScriptRunner | readonly ScriptRunner[], options?: LockerOptions) {
     const runners = Array.isArray(runner) ? (runner as readonly ScriptRunner[]) : [runner as ScriptRunner];
     checkRunners(runners);
+    const resolved = resolveLockerOptions(options);
     this.#deployment =
       runners.length > 1
         ? new RedlockDeployment(runners)
-        : new SingleServerDeployment(runners[0] as ScriptRunner);
-    const resolved = resolveLockerOptions(options);
+        : new SingleServerDeployment(runners[0] as ScriptRunner, resolved.prefix);
     checkDeploymentOptions(this.#deployment.support, resolved.lockDefaults);
     this.prefix = resolved.prefix;
     this.#defaults = resolved.lockDefaults;

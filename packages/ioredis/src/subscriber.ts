@@ -4,12 +4,12 @@ import type { IoredisLikeSubscriber } from './client.js';
 
 export function subscriber(
   connection: IoredisLikeSubscriber,
-  onMessage: (channel: string) => void,
+  onMessage: (channel: string, message?: string) => void,
 ): OpeningSubscriber {
   // Our own connection: its errors must not surface as unhandled 'error' events in the app;
   // ioredis reconnects and resubscribes by itself, and waiters keep polling meanwhile.
   connection.on('error', () => {});
-  connection.on('message', (channel) => onMessage(channel));
+  connection.on('message', (channel: string, message: string) => onMessage(channel, message));
   // After QUIT ('end') there is nothing left to stop, and disconnecting again would only leave a
   // timer behind that keeps the process alive for ioredis's disconnectTimeout.
   const destroy = () => {

@@ -17,7 +17,7 @@ export function duplicateOf(
 
 export function subscriber(
   connection: NodeRedisLikeSubscriber,
-  onMessage: (channel: string) => void,
+  onMessage: (channel: string, message?: string) => void,
 ): OpeningSubscriber {
   // Our own connection: an 'error' event without a listener would crash the app; node-redis
   // reconnects and resubscribes by itself, and waiters keep polling meanwhile.
@@ -35,7 +35,7 @@ export function subscriber(
     // connect() keeps retrying for as long as the server refuses the connection (e.g. at
     // maxclients), until the runner gives up on it and destroys it.
     ready: connection.connect(),
-    subscribe: (channel) => connection.subscribe(channel, (_message, from) => onMessage(from)),
+    subscribe: (channel) => connection.subscribe(channel, (message, from) => onMessage(from, message)),
     unsubscribe: (channel) => connection.unsubscribe(channel),
     // Never QUIT or close(): they wait for the server (forever while it reconnects), and only
     // node-redis 6 can still destroy a connection once they started (4 and 5 then throw

@@ -2,7 +2,7 @@
  * Helpers the suite's modules share, exported for runner authors who write tests of their own
  * next to the suite.
  */
-import type { ScriptRunner } from '@lock/core';
+import { LockAcquireError, type Locker, type ScriptRunner } from '@lock/core';
 import type { ReleaseNotifier } from '@lock/core/adapter';
 import type { AdapterRunner, ConnectedClient } from './adapter-under-test.js';
 
@@ -36,6 +36,24 @@ export function recordingRunner(inner: ScriptRunner): RecordingRunner {
  */
 export function recordingNotifyingRunner(inner: AdapterRunner): RecordingRunner & ReleaseNotifier {
   return Object.assign(recordingRunner(inner), { subscribe: inner.subscribe.bind(inner) });
+}
+
+/**
+ * Makes `locker`'s mutex wake channel subscribed (it then stays so for a second after its last
+ * waiter): one waiter waits 100 ms for `heldName`, which someone else must hold, and gives up.
+ * Waiters that register while the channel is subscribed may be handed the lock by a release;
+ * the first waiter of an idle Locker is only woken, and tries itself.
+ */
+export async function warmWakeChannel(locker: Locker, heldName: string): Promise<void> {
+  const gaveUp = locker.acquire(heldName, { waitTimeout: 100, retryDelay: 1_000, retryCount: 5 });
+  await gaveUp.then(
+    () => {
+      throw new Error(`warmWakeChannel: "${heldName}" was free`);
+    },
+    (error: unknown) => {
+      if (!LockAcquireError.isInstance(error)) throw error;
+    },
+  );
 }
 
 /** Resolves after `ms`: only where elapsed time itself is what a test is about. */

@@ -22,7 +22,7 @@ export interface GlideLikeSubscriber {
   subscribe(channels: Iterable<string>, timeoutMs: number): Promise<unknown>;
   unsubscribe(channels: Iterable<string>, timeoutMs: number): Promise<unknown>;
   /** The next message; rejects once the client is closed. */
-  getPubSubMessage(): Promise<{ channel: unknown }>;
+  getPubSubMessage(): Promise<{ channel: unknown; message: unknown }>;
   /** For QUIT, sent before `close()`. */
   customCommand(args: string[]): Promise<unknown>;
   close(): void;

@@ -12,7 +12,7 @@ const SUBSCRIBE_TIMEOUT = 2_000;
  */
 export function subscriber(
   opening: Promise<GlideLikeSubscriber>,
-  onMessage: (channel: string) => void,
+  onMessage: (channel: string, message?: string) => void,
 ): OpeningSubscriber {
   let connection: GlideLikeSubscriber | undefined;
   const ready = opening.then((client) => {
@@ -24,7 +24,10 @@ export function subscriber(
     connection = client;
     void (async () => {
       // Ends with the rejection GLIDE gives every pending read once the client is closed.
-      for (;;) onMessage(String((await client.getPubSubMessage()).channel));
+      for (;;) {
+        const { channel, message } = await client.getPubSubMessage();
+        onMessage(String(channel), String(message));
+      }
     })().catch(() => {});
   });
   const opened = async () => {

@@ -30,6 +30,23 @@ export interface AcquireReply {
   readonly fencingToken: number | undefined;
   /** True when the attempt left this token waiting in a queue in Redis (fair lock). */
   readonly queued: boolean;
+  /**
+   * The server's clock (ms) when the attempt ran, for an attempt that found the lock held and
+   * whose protocol may hand the lock over: a later {@link HandOff}'s server time is placed on
+   * the waiter's own clock with it.
+   */
+  readonly serverTime?: number | undefined;
+}
+
+/**
+ * A lock handed to a waiting token by the release that freed it (the waiter's wake-up message):
+ * the token holds it from `serverTime` (the server's clock, ms) for `grantedMs`, with this
+ * fencing token.
+ */
+export interface HandOff {
+  readonly fencingToken: number | undefined;
+  readonly grantedMs: number;
+  readonly serverTime: number;
 }
 
 /** What Redis shows about a hold, from one token's point of view. */
@@ -66,8 +83,11 @@ export const NOT_HELD: ReleaseResult = Object.freeze({ kind: 'not-held' });
 export const GONE: ExtendResult = Object.freeze({ kind: 'gone' });
 export const TAKEN: ExtendResult = Object.freeze({ kind: 'taken' });
 
-/** Subscribes `listener` to the wake-ups of `token`; resolves once the subscription is confirmed. */
-export type Subscribe = (token: string, listener: () => void) => Promise<Unsubscribe>;
+/**
+ * Subscribes `listener` to the wake-ups of `token` (with the message, when the notifier passes
+ * it on); resolves once the subscription is confirmed.
+ */
+export type Subscribe = (token: string, listener: (message?: string) => void) => Promise<Unsubscribe>;
 
 /** The Redis side of one kind of hold. Every call is one script, one round trip. */
 export interface HoldProtocol {
@@ -89,6 +109,11 @@ export interface HoldProtocol {
    * waiter sleeps at most between attempts (they then only keep its place).
    */
   readonly keepAliveInterval?: number;
+  /**
+   * Set when a release may hand the hold to a waiting token: reads a wake-up message, and tells
+   * whether it handed the hold over (`undefined`: only a wake-up, the waiter tries itself).
+   */
+  readonly readHandOff?: (message: string | undefined) => HandOff | undefined;
 }
 
 /** Decodes a release script's reply: the count left, or a negative number when nothing was held. */
@@ -181,12 +206,28 @@ function failureOf(script: LuaScript): (error: unknown) => never {
   return mapper;
 }
 
-/** Reads an acquire script's reply `{1, count, fence}` or `{0, pttl, queuePosition?}`. */
+/**
+ * Reads an acquire script's reply `{1, count, fence}` or `{0, pttl, queuePosition?, serverNow?}`.
+ */
 export function parseAcquireReply(reply: unknown): AcquireReply {
   if (!Array.isArray(reply) || Number(reply[0]) !== 1) {
-    const position = Array.isArray(reply) ? Number(reply[2] ?? 0) : 0;
-    return { acquired: false, fencingToken: undefined, queued: position > 0 };
+    if (!Array.isArray(reply)) return { acquired: false, fencingToken: undefined, queued: false };
+    const serverTime = reply[3] === undefined ? undefined : Number(reply[3]);
+    return { acquired: false, fencingToken: undefined, queued: Number(reply[2] ?? 0) > 0, serverTime };
   }
   const fencingToken = Number(reply[2]);
   return { acquired: true, fencingToken: fencingToken > 0 ? fencingToken : undefined, queued: false };
+}
+
+/**
+ * Reads a hand-off message, `"fence grantedMs serverNow"` (lib/hand-to-head.lua); `undefined` for
+ * an empty wake-up, or a message that is not one (a notifier that passes no messages on).
+ */
+export function parseHandOff(message: string | undefined): HandOff | undefined {
+  if (message === undefined || message === '') return undefined;
+  const [fence, grantedMs, serverTime] = message.split(' ').map(Number);
+  if (fence === undefined || grantedMs === undefined || serverTime === undefined) return undefined;
+  if (!(Number.isSafeInteger(fence) && grantedMs > 0 && Number.isSafeInteger(grantedMs))) return undefined;
+  if (!Number.isSafeInteger(serverTime)) return undefined;
+  return { fencingToken: fence > 0 ? fence : undefined, grantedMs, serverTime };
 }

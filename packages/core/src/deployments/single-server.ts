@@ -31,6 +31,7 @@ import {
 } from './deployment.js';
 import { type HoldProtocol, runScript } from './protocol.js';
 import { ReplicatedProtocol } from './replicas.js';
+import { WakeChannel } from './wake-channel.js';
 
 /** A Locker over one {@link ScriptRunner}. */
 export class SingleServerDeployment implements Deployment {
@@ -38,11 +39,14 @@ export class SingleServerDeployment implements Deployment {
   readonly forcedOptions = {};
   readonly #runner: ScriptRunner;
   readonly #notifier: ReleaseNotifier | undefined;
+  readonly #wakeChannel: WakeChannel | undefined;
   readonly #replicaWaiter: ReplicaWaiter | undefined;
 
-  constructor(runner: ScriptRunner) {
+  /** `prefix`: the Locker's key prefix, which also starts the name of its mutexes' wake channel. */
+  constructor(runner: ScriptRunner, prefix: string) {
     this.#runner = runner;
     this.#notifier = hasReleaseNotifier(runner) ? runner : undefined;
+    this.#wakeChannel = this.#notifier && new WakeChannel(this.#notifier, prefix);
     this.#replicaWaiter = hasReplicaWaiter(runner) ? runner : undefined;
     this.support =
       this.#replicaWaiter === undefined
@@ -52,7 +56,7 @@ export class SingleServerDeployment implements Deployment {
 
   mutex(key: string, options: ResolvedLockOptions): HoldProtocol {
     checkReplicaSupport(this.support, options);
-    return this.#replicated(mutexProtocol(this.#runner, this.#notifier, key, options), options);
+    return this.#replicated(mutexProtocol(this.#runner, this.#wakeChannel, key, options), options);
   }
 
   mutexSet(keys: readonly string[], options: ResolvedLockOptions): HoldProtocol {

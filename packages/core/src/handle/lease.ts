@@ -66,11 +66,20 @@ export class Lease {
   // The highest ticket whose outcome the deadline reflects.
   #appliedSequence = 0;
 
-  /** `sentAt`: monotonic time at which the acquire that took the lock was sent. */
-  constructor(params: LeaseParams, sentAt: number) {
+  /**
+   * `sentAt`: monotonic time at which the acquire that took the lock was sent; the lock is ours
+   * for `grantedMs` from then. A release that handed the lock over grants less than the ttl (so
+   * that a waiter that died costs the others little): then the first renewal, also without
+   * auto-renewal, comes before that short validity ends and sets the lock to its ttl.
+   */
+  constructor(params: LeaseParams, sentAt: number, grantedMs: number = params.ttl) {
     this.#params = params;
-    this.#validUntil = sentAt + params.ttl - clockDrift(params.ttl);
-    if (params.renewalInterval !== undefined) this.#scheduleRenewal(sentAt);
+    this.#validUntil = sentAt + grantedMs - clockDrift(grantedMs);
+    if (grantedMs < params.ttl) {
+      let at = this.#validUntil - renewalMargin(grantedMs);
+      if (params.renewalInterval !== undefined) at = Math.min(at, sentAt + params.renewalInterval);
+      this.#armRenewal(Math.max(0, Math.floor(at - monotonicNow())));
+    } else if (params.renewalInterval !== undefined) this.#scheduleRenewal(sentAt);
     else this.#arm();
   }
 
@@ -215,7 +224,8 @@ export class Lease {
       return;
     }
     this.confirm(ticket, result.ttl);
-    this.#scheduleRenewal(ticket.sentAt);
+    // Without auto-renewal, the one renewal is a hand-off's, which set the lock to its ttl.
+    if (this.#params.renewalInterval !== undefined) this.#scheduleRenewal(ticket.sentAt);
   }
 
   #lose(reason: LockLostReason, cause?: unknown): void {

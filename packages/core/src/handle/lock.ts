@@ -8,7 +8,13 @@
  */
 import { nanoid } from 'nanoid';
 import { clockDrift, monotonicNow } from '../clock.js';
-import type { AcquireReply, HoldProtocol, HoldStatus, ReleaseResult } from '../deployments/protocol.js';
+import type {
+  AcquireReply,
+  HandOff,
+  HoldProtocol,
+  HoldStatus,
+  ReleaseResult,
+} from '../deployments/protocol.js';
 import {
   LockAcquireError,
   LockLostError,
@@ -95,8 +101,18 @@ export class Lock implements AsyncDisposable {
   // The acquire in progress, and what stops its wait: release() cancels it.
   #acquiring: Promise<WaitOutcome> | undefined;
   #waitStop: WaitStop | undefined;
-  // When the attempt that took the lock was sent: its validity counts from then.
+  // When the attempt that took the lock was sent (or when a release handed it over, on this
+  // process's clock): its validity counts from then, for `#acquiredFor` ms.
   #acquiredSentAt = 0;
+  #acquiredFor = 0;
+  // The least this process's monotonic clock is ahead of the server's clock, from the attempts
+  // that found the lock held: `sentAt − serverTime`, since each ran no earlier than it was sent.
+  // A hand-off's server time plus this is never later than when the hand-off happened here.
+  #serverClockAhead: number | undefined;
+  // A release handed the lock to this handle while it waited; the wait takes it when it wakes.
+  #handOff:
+    | { readonly fencingToken: number | undefined; readonly grantedMs: number; readonly heldFrom: number }
+    | undefined;
   // The tail of this handle's re-entries and releases, which run one at a time.
   #countChange: Promise<unknown> | undefined;
   // A full release has been sent: what later replies say about the lock is its doing.
@@ -292,6 +308,7 @@ export class Lock implements AsyncDisposable {
   async #acquireFirstEntry(signal: AbortSignal | undefined): Promise<WaitOutcome> {
     const stop = new WaitStop(signal);
     this.#waitStop = stop;
+    this.#handOff = undefined;
     const subscribe = this.#protocol.subscribe;
     let outcome: WaitOutcome;
     try {
@@ -302,8 +319,15 @@ export class Lock implements AsyncDisposable {
         attempt: (mayQueue, settleBy) => this.#attemptFirstEntry(mayQueue, settleBy),
         onAbandonedAttempt: (attempt) => this.#releaseInBackground(attempt),
         subscribeToReleases:
-          subscribe === undefined ? undefined : (listener) => subscribe(this.token, listener),
+          subscribe === undefined
+            ? undefined
+            : (listener) =>
+                subscribe(this.token, (message) => {
+                  this.#noteHandOff(message);
+                  listener();
+                }),
         keepAliveInterval: this.#protocol.keepAliveInterval,
+        handedOver: () => this.#takeHandOff(),
       });
     } catch (error) {
       this.#state = 'unlocked';
@@ -330,7 +354,7 @@ export class Lock implements AsyncDisposable {
     }
     this.#holdCount = 1;
     this.#state = 'held';
-    this.#startLease(this.#acquiredSentAt);
+    this.#startLease(this.#acquiredSentAt, this.#acquiredFor);
     callHook(this.#hooks.onAcquired, { lock: this, waited: outcome.waited, attempts: outcome.attempts });
     return outcome;
   }
@@ -362,11 +386,40 @@ export class Lock implements AsyncDisposable {
       throw error;
     }
     this.#queued = reply.queued;
+    if (reply.serverTime !== undefined) {
+      const ahead = sentAt - reply.serverTime;
+      this.#serverClockAhead = Math.max(ahead, this.#serverClockAhead ?? ahead);
+    }
     if (reply.acquired) {
       this.#fencingToken = reply.fencingToken;
       this.#acquiredSentAt = sentAt;
+      this.#acquiredFor = ttl;
     }
     return reply.acquired;
+  }
+
+  /** Keeps a hand-off that a wake-up message announces, for the wait to take when it wakes. */
+  #noteHandOff(message: string | undefined): void {
+    if (this.#state !== 'acquiring') return;
+    const handOff: HandOff | undefined = this.#protocol.readHandOff?.(message);
+    const ahead = this.#serverClockAhead;
+    // Without a reading of the server's clock the hold's start cannot be placed: the wake-up
+    // still makes the waiter try, and its attempt finds the lock its own.
+    if (handOff === undefined || ahead === undefined) return;
+    // 1 ms earlier: both server readings are whole ms, rounded down.
+    const heldFrom = Math.min(monotonicNow(), handOff.serverTime + ahead - 1);
+    this.#handOff = { fencingToken: handOff.fencingToken, grantedMs: handOff.grantedMs, heldFrom };
+  }
+
+  /** Takes the hold a release handed over, if one did; true when it did. */
+  #takeHandOff(): boolean {
+    const handOff = this.#handOff;
+    if (handOff === undefined) return false;
+    this.#handOff = undefined;
+    this.#fencingToken = handOff.fencingToken;
+    this.#acquiredSentAt = handOff.heldFrom;
+    this.#acquiredFor = handOff.grantedMs;
+    return true;
   }
 
   /** Stops this handle's acquire in progress, then waits for its clean-up (bounded). */
@@ -459,7 +512,11 @@ export class Lock implements AsyncDisposable {
     return next;
   }
 
-  #startLease(sentAt: number): void {
+  /**
+   * `sentAt` and `grantedMs`: the hold is surely ours for `grantedMs` from `sentAt`; less than the
+   * ttl for a hand-off, which the lease then prolongs to the ttl in time.
+   */
+  #startLease(sentAt: number, grantedMs: number): void {
     const { ttl, autoRenewal, renewalInterval, commandTimeout } = this.options;
     this.#lease = new Lease(
       {
@@ -477,6 +534,7 @@ export class Lock implements AsyncDisposable {
         onLost: (reason, cause) => this.#end(reason, cause),
       },
       sentAt,
+      grantedMs,
     );
   }
 

@@ -44,6 +44,11 @@ export interface WaitParams {
    */
   readonly subscribeToReleases?: (listener: () => void) => Promise<Unsubscribe>;
   /**
+   * True once a release has handed the lock to this waiter (its wake-up said so): the wait then
+   * ends acquired without another attempt. Asked whenever the waiter wakes or an attempt failed.
+   */
+  readonly handedOver?: () => boolean;
+  /**
    * How long the wait may sleep between attempts once the subscription is confirmed, when a
    * release wakes this waiter itself (its own wake channel): the attempts then only renew its
    * place and cover a lost wake-up. Without it the wait keeps polling at `retryDelay`.
@@ -109,6 +114,8 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
         if (!LockRedisError.isInstance(error)) throw error;
         lastFailure = error;
       }
+      // Handed over while that attempt (which ran before the release) was on its way back.
+      if (params.handedOver?.()) return outcome(true);
       if (!mayQueue) break;
       // The attempt may have used up the budget: then the wait ends without subscribing.
       const budgetLeft = budgetEnd - monotonicNow();
@@ -119,6 +126,7 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
           ? params.keepAliveInterval
           : retryDelayFor(retry + 1, options);
       await doorbell.wait(Math.min(sleep, budgetLeft), stop);
+      if (params.handedOver?.()) return outcome(true);
     }
   } catch (error) {
     throw error instanceof AbortedWait ? aborted(params.lockName, outcome(false), error.reason) : error;

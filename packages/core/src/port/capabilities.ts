@@ -44,14 +44,20 @@ export type Unsubscribe = () => void;
  */
 export interface ReleaseNotifier {
   /**
-   * Calls `listener` for every message on `channel`. Resolves once Redis has confirmed the
+   * Calls `listener` for every message on `channel`, with the message when the notifier has it
+   * (a release that hands the lock to a waiter says so in its message; a notifier that passes no
+   * messages on only costs that waiter one more attempt). Resolves once Redis has confirmed the
    * subscription, so that a release published after that point cannot be missed.
    *
    * Rejects when the subscription cannot be made (a notifier may bound the wait), and with
    * `signal`'s reason as soon as `signal` aborts: the caller went away, and a subscription Redis
    * confirms later is dropped.
    */
-  subscribe(channel: string, listener: () => void, signal?: AbortSignal): Promise<Unsubscribe>;
+  subscribe(
+    channel: string,
+    listener: (message?: string) => void,
+    signal?: AbortSignal,
+  ): Promise<Unsubscribe>;
 }
 
 /** True when `runner` also delivers release notifications. */

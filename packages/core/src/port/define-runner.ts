@@ -36,10 +36,11 @@ export interface RunnerDefinition extends RunnerOptions {
   /**
    * Creates the subscriber connection for release notifications (typically the client's
    * `duplicate()`, with an `'error'` listener so that its errors do not crash the app), which
-   * calls `onMessage(channel)` for every message. Called when a lock is first waited for, and
+   * calls `onMessage(channel, message)` for every message (pass the message: a release that hands
+   * a lock to a waiter says so in it, and without it that waiter takes one more round trip). Called when a lock is first waited for, and
    * again after the connection was closed when idle. Omitted: waiters poll.
    */
-  openSubscriber?: (onMessage: (channel: string) => void) => OpeningSubscriber;
+  openSubscriber?: (onMessage: (channel: string, message?: string) => void) => OpeningSubscriber;
   /**
    * `host:port` or socket path of the client's server, never credentials; `undefined` when the
    * client cannot tell (a cluster), and the runner then describes itself as

@@ -28,12 +28,13 @@ export interface SubscriberConnection {
 
 /**
  * Opens a subscriber connection (typically the user's client's `duplicate()`) that calls
- * `onMessage(channel)` for every message it receives. When `signal` aborts (the notifier closed,
+ * `onMessage(channel, message)` for every message it receives (`message` may be left out by a
+ * client that cannot pass it on: waiters then only lose the hand-off shortcut). When `signal` aborts (the notifier closed,
  * or went idle, while the connection was still opening), the adapter destroys the connection,
  * stops it from reconnecting, and rejects.
  */
 export type OpenSubscriberConnection = (
-  onMessage: (channel: string) => void,
+  onMessage: (channel: string, message?: string) => void,
   signal: AbortSignal,
 ) => Promise<SubscriberConnection>;
 
@@ -72,7 +73,7 @@ export const SUBSCRIBER_CLOSE_TIMEOUT = 1_000;
 
 /** One channel's subscription on one connection. */
 interface Channel {
-  readonly listeners: Set<() => void>;
+  readonly listeners: Set<(message?: string) => void>;
   /** The SUBSCRIBE: resolves once Redis confirmed it. Every listener of the channel awaits it. */
   readonly subscribed: Promise<void>;
   confirmed: boolean;
@@ -112,8 +113,8 @@ export function createReleaseNotifier(
   const openSession = (): Session => {
     const abort = new AbortController();
     const channels = new Map<string, Channel>();
-    const dispatch = (channel: string) => {
-      for (const listener of channels.get(channel)?.listeners ?? []) listener();
+    const dispatch = (channel: string, message?: string) => {
+      for (const listener of channels.get(channel)?.listeners ?? []) listener(message);
     };
     // Called through a promise so that an adapter that throws synchronously still only rejects.
     const opening = Promise.resolve().then(() => open(dispatch, abort.signal));
@@ -200,7 +201,7 @@ export function createReleaseNotifier(
     return channel;
   };
 
-  const leave = (current: Session, name: string, channel: Channel, listener: () => void) => {
+  const leave = (current: Session, name: string, channel: Channel, listener: (message?: string) => void) => {
     channel.listeners.delete(listener);
     if (channel.listeners.size === 0 && channel.confirmed) dropChannel(current, name, channel);
     whenIdle();

@@ -9,26 +9,28 @@ import {
   type AcquireRequest,
   type ExtendResult,
   extendResult,
+  type HandOff,
   type HoldProtocol,
   type HoldStatus,
   parseAcquireReply,
+  parseHandOff,
   type ReleaseResult,
   releaseResult,
   runScript,
   type Subscribe,
-  subscribeVia,
 } from '../deployments/protocol.js';
+import type { WakeChannel } from '../deployments/wake-channel.js';
 import {
   fencingCounterKey,
   mutexWaiterDeadlinesKey,
   mutexWaitersKey,
   queueDeadlinesKey,
   queueKey,
+  waiterTermsKey,
   wakeChannelPrefix,
 } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
-import type { ReleaseNotifier } from '../port/capabilities.js';
-import type { ScriptRunner } from '../port/runner.js';
+import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
 import {
   ACQUIRE_SCRIPT,
   EXTEND_SCRIPT,
@@ -40,17 +42,18 @@ import {
 
 /**
  * The protocol of a mutex at `key` on one server (or one Cluster): fair when `options.fair` is
- * set. `notifier` wakes waiters; without one they poll. @internal
+ * set. Releases hand the lock to waiters, and wake them, on `wakeChannel`; without one waiters
+ * poll. @internal
  */
 export function mutexProtocol(
   runner: ScriptRunner,
-  notifier: ReleaseNotifier | undefined,
+  wakeChannel: WakeChannel | undefined,
   key: string,
   options: ResolvedLockOptions,
 ): HoldProtocol {
   return options.fair
-    ? new FairMutexProtocol(runner, notifier, key, options)
-    : new MutexProtocol(runner, notifier, key, options);
+    ? new FairMutexProtocol(runner, wakeChannel, key, options)
+    : new MutexProtocol(runner, wakeChannel, key, options);
 }
 
 // Classes rather than closures: a protocol is made per lock handle, on the fast path.
@@ -59,31 +62,72 @@ class MutexProtocol implements HoldProtocol {
   protected readonly lockKeys: readonly [lock: string, fencingCounter: string];
   protected readonly wakePrefix: string;
   protected readonly placeTtl: number;
+  protected readonly wakeChannel: WakeChannel | undefined;
+  // A release may hand the lock to this handle's token while it waits: not when the hold must be
+  // confirmed by replicas, which a hand-off, taken by the releaser's script, cannot wait for.
+  readonly #mayHandOff: boolean;
   readonly #waiterKeys: readonly string[];
   readonly #bargeBound: number;
   readonly subscribe: Subscribe | undefined;
   readonly keepAliveInterval: number;
+  readonly readHandOff: ((message: string | undefined) => HandOff | undefined) | undefined;
 
   constructor(
     runner: ScriptRunner,
-    notifier: ReleaseNotifier | undefined,
+    wakeChannel: WakeChannel | undefined,
     key: string,
     options: ResolvedLockOptions,
   ) {
     this.runner = runner;
     this.lockKeys = [key, fencingCounterKey(key)];
-    this.#waiterKeys = [...this.lockKeys, mutexWaitersKey(key), mutexWaiterDeadlinesKey(key)];
+    const waiters = mutexWaitersKey(key);
+    this.#waiterKeys = [...this.lockKeys, waiters, mutexWaiterDeadlinesKey(key), waiterTermsKey(waiters)];
+    this.wakeChannel = wakeChannel;
+    this.#mayHandOff = options.replicas === undefined;
+    this.readHandOff = this.#mayHandOff ? parseHandOff : undefined;
     this.wakePrefix = wakeChannelPrefix(key);
     this.placeTtl = queuePlaceTtl(options);
     this.keepAliveInterval = keepAliveInterval(this.placeTtl);
     this.#bargeBound = bargeBound(options);
-    // Each waiter listens on a channel of its own: a release wakes only the one it may serve.
-    this.subscribe = subscribeVia(notifier, (token) => this.wakePrefix + token);
+    // A release wakes only the waiter it hands the lock to (or may serve), by its token.
+    this.subscribe =
+      wakeChannel === undefined ? undefined : (token, listener) => wakeChannel.listen(token, listener);
   }
 
   async acquire({ token, ttl, holdCount, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
-    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0, this.#bargeBound];
+    const placeTtl = mayQueue ? this.placeTtl : 0;
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, placeTtl, this.#bargeBound, 0, ''];
+    if (mayQueue && this.wakeChannel !== undefined)
+      return this.attemptToQueue(ACQUIRE_SCRIPT, this.#waiterKeys, args, this.wakeChannel);
     return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.#waiterKeys, args));
+  }
+
+  /**
+   * Sends an attempt that may register its waiter; `args` ends with its `handOff, channel`
+   * arguments, filled in here. The waiter may be handed the lock only if the wake channel's
+   * subscription is confirmed already when the attempt is sent, so that the hand-off's message
+   * cannot be missed; and the channel stays subscribed at least until the attempt settled.
+   */
+  protected attemptToQueue(
+    script: LuaScript,
+    keys: readonly string[],
+    args: ScriptArg[],
+    channel: WakeChannel,
+  ): Promise<AcquireReply> {
+    args[args.length - 2] = this.#mayHandOff && channel.ready ? 1 : 0;
+    args[args.length - 1] = channel.name;
+    const settled = channel.attemptStarted(args[0] as string);
+    // Not `async`: this is every contended attempt's path.
+    return runScript(this.runner, script, keys, args).then(
+      (reply) => {
+        settled();
+        return parseAcquireReply(reply);
+      },
+      (error: unknown) => {
+        settled();
+        throw error;
+      },
+    );
   }
 
   async release(token: string, holdCount: number): Promise<ReleaseResult> {
@@ -107,12 +151,13 @@ class FairMutexProtocol extends MutexProtocol {
 
   constructor(
     runner: ScriptRunner,
-    notifier: ReleaseNotifier | undefined,
+    wakeChannel: WakeChannel | undefined,
     key: string,
     options: ResolvedLockOptions,
   ) {
-    super(runner, notifier, key, options);
-    this.#fairKeys = [...this.lockKeys, queueKey(key), queueDeadlinesKey(key)];
+    super(runner, wakeChannel, key, options);
+    const queue = queueKey(key);
+    this.#fairKeys = [...this.lockKeys, queue, queueDeadlinesKey(key), waiterTermsKey(queue)];
   }
 
   override async acquire({
@@ -122,7 +167,9 @@ class FairMutexProtocol extends MutexProtocol {
     fencing,
     mayQueue,
   }: AcquireRequest): Promise<AcquireReply> {
-    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0];
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0, 0, ''];
+    if (mayQueue && this.wakeChannel !== undefined)
+      return this.attemptToQueue(FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args, this.wakeChannel);
     return parseAcquireReply(await runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args));
   }
 

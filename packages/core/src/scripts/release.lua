@@ -1,8 +1,10 @@
 -- release: leaves the mutex once: deletes it when the holder's count reaches zero, else lowers the
--- count. Never touches a lock held by another token. A full release wakes the longest-waiting
--- registered waiter on its own channel (with the waiters keys), or publishes on the lock's
+-- count. Never touches a lock held by another token. With the waiters keys, a full release hands
+-- the lock to the longest-waiting registered waiter (lib/hand-to-head.lua), which learns it on its
+-- Locker's wake channel without a round trip of its own; without them (Redlock) it publishes on the lock's
 -- channel, so that a waiter wakes at once instead of sleeping until its next retry. Called by a
--- waiter that gives up, it leaves the waiters (and wakes the next one if the lock is free).
+-- waiter that gives up, it leaves the waiters (and hands a free lock to the next one); a waiter
+-- that gives up just after it was handed the lock releases it like a holder.
 --
 -- KEYS[1] lockKey: the lock hash.
 -- KEYS[2] fenceKey (optional): the fencing counter (unused; passed so that the mutex scripts take
@@ -10,13 +12,14 @@
 -- KEYS[3] waitersKey (optional): the waiters, scored by arrival. Without it (Redlock) the release
 --   publishes on `channel`.
 -- KEYS[4] deadlinesKey (optional): the waiters' deadlines.
+-- KEYS[5] termsKey (optional): the waiters' hand-off terms.
 -- ARGV[1] token: owner token.
 -- ARGV[2] countAfter: the hold count after this call (0 releases fully).
 -- ARGV[3] channel: the channel to publish the release on when there are no waiters keys; empty to
 --   publish nothing (Redlock's clean-up of a failed attempt, which frees no lock anyone could take
 --   and must not wake its own waiter).
--- ARGV[4] wakePrefix (optional): the wake channel prefix; a waiter's channel is this prefix
---   followed by its token.
+-- ARGV[4] wakePrefix (optional): the wake channel prefix of waiters that registered no terms
+--   (clients of earlier versions): such a waiter's channel is this prefix followed by its token.
 --
 -- Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
 -- hold the lock (expired, or taken by someone else).
@@ -24,24 +27,27 @@ local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local deadlinesKey = KEYS[4]
+local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local channel = ARGV[3]
 local wakePrefix = ARGV[4]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
---!include lib/wake-queue-head.lua
+--!include lib/hand-to-head.lua
 --!include lib/leave-waiters.lua
 
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
+local now
 if waiting then
-  dropLapsedWaiters(waitersKey, deadlinesKey, serverNowMs())
+  now = serverNowMs()
+  dropLapsedWaiters(waitersKey, deadlinesKey, now, termsKey)
 end
 if owner ~= token then
-  if waiting and leaveWaiters(waitersKey, deadlinesKey, token) == 1 then
+  if waiting and leaveWaiters(waitersKey, deadlinesKey, token, termsKey) == 1 then
     if not owner then
-      wakeQueueHead(waitersKey, wakePrefix)
+      handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
     end
   end
   return -1
@@ -50,7 +56,7 @@ local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
   if waiting then
-    wakeQueueHead(waitersKey, wakePrefix)
+    handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
   elseif not waitersKey and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end

@@ -13,7 +13,9 @@ import type { LuaScript } from '../port/runner.js';
  * arrival, in server ms), so that a release wakes only the longest-waiting one. Anyone may still
  * take a free lock (barging keeps the lock busy while the woken waiter's attempt is on its way),
  * unless the longest-waiting waiter has waited more than bargeBoundMs: then only it may take the
- * lock, which bounds how long any live waiter can be passed over.
+ * lock, which bounds how long any live waiter can be passed over. A waiter that may be handed the
+ * lock also leaves its terms (ttl, how long a hand-off to it lasts unclaimed, fencing), so that a
+ * release hands the lock to it at once (see lib/hand-to-head.lua) instead of waking it to try.
  *
  * KEYS[1] lockKey: the lock hash.
  * KEYS[2] fenceKey: the lock's fencing counter.
@@ -21,6 +23,8 @@ import type { LuaScript } from '../port/runner.js';
  *   nobody registers and anyone may take a free lock.
  * KEYS[4] deadlinesKey (optional): the waiters' deadlines, scored by the server ms at which a
  *   registration lapses.
+ * KEYS[5] termsKey (optional): the waiters' hand-off terms, token -> "ttl claimMs mintFence
+ *   handOff channel".
  * ARGV[1] token: owner token.
  * ARGV[2] ttl: ttl in ms.
  * ARGV[3] count: the hold count after this call (1 for a first entry; the holder's count + 1 for
@@ -29,12 +33,17 @@ import type { LuaScript } from '../port/runner.js';
  * ARGV[5] placeTtlMs (optional): how long this waiter's registration lasts without a new attempt,
  *   in ms; `0` to not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
  * ARGV[6] bargeBoundMs (optional): how long the longest-waiting waiter may be passed over, in ms.
+ * ARGV[7] handOff (optional): `1` when a release may hand the lock to this waiter (its place ttl is
+ *   then also how long the hand-off lasts until the waiter claims it); `0` to only be woken.
+ * ARGV[8] channel (optional): the waiter's Locker's wake channel; empty when it has none (it polls).
  *
  * Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
  * the ttl; fencingToken 0 when not minted), or `{0, pttl, registered}` when another owner holds
  * it, with that owner's remaining ms (-2 when the lock is free but kept for a waiter that has
  * waited too long, or for a re-entry (count > 1) into a lock that no longer exists: a broken hold
- * is never silently re-created), `registered` being 1 when the token now waits.
+ * is never silently re-created), `registered` being 1 when the token now waits, and `serverNow`
+ * the server's clock in ms (`{0, pttl, registered, serverNow}`) when the waiters keys were given,
+ * so that the waiter can place a later hand-off's server time on its own clock.
  */
 export const ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   name: 'acquire',
@@ -42,11 +51,14 @@ export const ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
   local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
   for _, waiter in ipairs(lapsed) do
     redis.call('ZREM', queueKey, waiter)
     redis.call('ZREM', deadlinesKey, waiter)
+    if termsKey then
+      redis.call('HDEL', termsKey, waiter)
+    end
   end
 end
 local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
@@ -63,20 +75,26 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
-local function leaveWaiters(waitersKey, deadlinesKey, token)
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
   return redis.call('ZREM', waitersKey, token)
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local deadlinesKey = KEYS[4]
+local termsKey = KEYS[5]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local count = ARGV[3]
 local mintFence = ARGV[4]
 local placeTtlMs = ARGV[5]
 local bargeBoundMs = ARGV[6]
+local handOff = ARGV[7]
+local channel = ARGV[8]
 local held = redis.call('HMGET', lockKey, 'owner', 'fence')
 if not held[1] and tonumber(count) > 1 then
   return {0, -2}
@@ -91,12 +109,12 @@ if not waitersKey or (not held[1] and redis.call('EXISTS', waitersKey) == 0) the
   return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
 end
 local now = serverNowMs()
-dropLapsedWaiters(waitersKey, deadlinesKey, now)
+dropLapsedWaiters(waitersKey, deadlinesKey, now, termsKey)
 local head = redis.call('ZRANGE', waitersKey, 0, 0, 'WITHSCORES')
 if not held[1] then
   if not head[1] or head[1] == token or now - tonumber(head[2]) <= tonumber(bargeBoundMs) then
     if head[1] then
-      leaveWaiters(waitersKey, deadlinesKey, token)
+      leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
     end
     return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   end
@@ -108,16 +126,27 @@ end
 local placeTtl = tonumber(placeTtlMs)
 if placeTtl <= 0 then
   if head[1] then
-    leaveWaiters(waitersKey, deadlinesKey, token)
+    leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   end
-  return {0, remaining, 0}
+  return {0, remaining, 0, now}
 end
-redis.call('ZADD', waitersKey, 'NX', now, token)
+if not redis.call('ZSCORE', waitersKey, token) then
+  local arrival = now
+  local tail = redis.call('ZRANGE', waitersKey, -1, -1, 'WITHSCORES')
+  if tail[2] and tonumber(tail[2]) >= now then
+    arrival = tonumber(tail[2]) + 0.001
+  end
+  redis.call('ZADD', waitersKey, string.format('%.3f', arrival), token)
+end
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(waitersKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
-return {0, remaining, 1}`,
-  sha1: 'abf0fbade6651f693b5dd284059a238a473ea2c3',
+if channel and channel ~= '' then
+  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
+  keepAlive(termsKey, placeTtl)
+end
+return {0, remaining, 1, now}`,
+  sha1: '31680ed54915f230d4883bd9d9841d0466b00a32',
 });
 
 /**
@@ -178,22 +207,28 @@ return prolong(lockKey, ms, replace)`,
 /**
  * fair-acquire: takes the fair mutex if it is free and this token is first in line (or nobody
  * waits), or re-enters it if this token holds it. Otherwise, when placeTtl allows, takes (or
- * keeps) a place in the queue and refreshes its deadline.
+ * keeps) a place in the queue and refreshes its deadline, and leaves its hand-off terms so that a
+ * release hands the lock to it at once when it is first in line (lib/hand-to-head.lua).
  *
  * KEYS[1] lockKey: the lock hash.
  * KEYS[2] fenceKey: the fencing counter.
  * KEYS[3] queueKey: the queue, scored by arrival.
  * KEYS[4] deadlinesKey: the queue deadlines, scored by the server ms at which a place lapses.
+ * KEYS[5] termsKey: the queued waiters' hand-off terms, token -> "ttl claimMs mintFence handOff
+ *   channel".
  * ARGV[1] token: owner token.
  * ARGV[2] ttl: ttl in ms.
  * ARGV[3] count: the hold count after this call.
  * ARGV[4] mintFence: `1` to mint a fencing token.
  * ARGV[5] placeTtlMs: how long this waiter's place lasts without a new attempt, in ms; `0` to not
  *   queue (a last attempt, or `tryAcquire`).
+ * ARGV[6] handOff: `1` when a release may hand the lock to this waiter; `0` to only be woken.
+ * ARGV[7] channel: the waiter's Locker's wake channel; empty when it has none (it polls).
  *
  * Returns `{1, count, fencingToken}` when held; `{0, pttl, position}` when not, with the holder's
  * remaining ms (-2 when the lock is free but others are first in line, or for a re-entry into a
- * lock that no longer exists) and this token's 1-based place in the queue (0 when not queued).
+ * lock that no longer exists), this token's 1-based place in the queue (0 when not queued) and
+ * the server's clock in ms: `{0, pttl, position, serverNow}`.
  */
 export const FAIR_ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   name: 'fair-acquire',
@@ -201,11 +236,14 @@ export const FAIR_ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
   local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
   for _, waiter in ipairs(lapsed) do
     redis.call('ZREM', queueKey, waiter)
     redis.call('ZREM', deadlinesKey, waiter)
+    if termsKey then
+      redis.call('HDEL', termsKey, waiter)
+    end
   end
 end
 local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
@@ -217,21 +255,32 @@ local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   redis.call('PEXPIRE', lockKey, ttl)
   return {1, tonumber(count), fence}
 end
-local function leaveWaiters(waitersKey, deadlinesKey, token)
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
   return redis.call('ZREM', waitersKey, token)
+end
+local function keepAlive(key, ms)
+  if redis.call('PTTL', key) < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local queueKey = KEYS[3]
 local deadlinesKey = KEYS[4]
+local termsKey = KEYS[5]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local count = ARGV[3]
 local mintFence = ARGV[4]
 local placeTtlMs = ARGV[5]
+local handOff = ARGV[6]
+local channel = ARGV[7]
 local now = serverNowMs()
-dropLapsedWaiters(queueKey, deadlinesKey, now)
+dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
 local held = redis.call('HMGET', lockKey, 'owner', 'fence')
 local mine = held[1] == token
 if not held[1] and tonumber(count) > 1 then
@@ -240,7 +289,7 @@ end
 if mine or not held[1] then
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if mine or not head or head == token then
-    leaveWaiters(queueKey, deadlinesKey, token)
+    leaveWaiters(queueKey, deadlinesKey, token, termsKey)
     return takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
   end
 end
@@ -251,7 +300,7 @@ end
 local placeTtl = tonumber(placeTtlMs)
 if placeTtl <= 0 then
   local rank = redis.call('ZRANK', queueKey, token)
-  return {0, remaining, rank and rank + 1 or 0}
+  return {0, remaining, rank and rank + 1 or 0, now}
 end
 if not redis.call('ZSCORE', queueKey, token) then
   local tail = redis.call('ZRANGE', queueKey, -1, -1, 'WITHSCORES')
@@ -262,28 +311,31 @@ if not redis.call('ZSCORE', queueKey, token) then
   redis.call('ZADD', queueKey, arrival, token)
 end
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
-for _, key in ipairs({queueKey, deadlinesKey}) do
-  if redis.call('PTTL', key) < placeTtl then
-    redis.call('PEXPIRE', key, placeTtl)
-  end
+keepAlive(queueKey, placeTtl)
+keepAlive(deadlinesKey, placeTtl)
+if channel ~= '' then
+  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
+  keepAlive(termsKey, placeTtl)
 end
-return {0, remaining, redis.call('ZRANK', queueKey, token) + 1}`,
-  sha1: 'b55c3d9229eec85c98175517431ab2dcb766c3ec',
+return {0, remaining, redis.call('ZRANK', queueKey, token) + 1, now}`,
+  sha1: 'b497d173953a7a72810ce5afcae90bae828a2f5d',
 });
 
 /**
- * fair-release: leaves the fair mutex once, like the mutex's release, and on a full release wakes
- * only the waiter at the head of the queue. Called by a waiter that gives up, it leaves the queue
- * (and wakes the next waiter if the lock is free, since that one may have been waiting behind it).
+ * fair-release: leaves the fair mutex once, like the mutex's release, and on a full release hands
+ * the lock to the waiter at the head of the queue (lib/hand-to-head.lua). Called by a waiter that
+ * gives up, it leaves the queue (and hands a free lock to the next waiter, since that one may have
+ * been waiting behind it).
  *
  * KEYS[1] lockKey: the lock hash.
  * KEYS[2] fenceKey: the fencing counter (unused; passed so every fair script takes the same keys).
  * KEYS[3] queueKey: the queue.
  * KEYS[4] deadlinesKey: the queue deadlines.
+ * KEYS[5] termsKey: the queued waiters' hand-off terms.
  * ARGV[1] token: owner token.
  * ARGV[2] countAfter: the hold count after this call (0 releases fully).
- * ARGV[3] wakePrefix: the wake channel prefix; the head's channel is this prefix followed by its
- *   token.
+ * ARGV[3] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
+ *   earlier versions): such a waiter's channel is this prefix followed by its token.
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock.
@@ -294,49 +346,80 @@ export const FAIR_RELEASE_SCRIPT: LuaScript = Object.freeze({
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
   local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
   for _, waiter in ipairs(lapsed) do
     redis.call('ZREM', queueKey, waiter)
     redis.call('ZREM', deadlinesKey, waiter)
+    if termsKey then
+      redis.call('HDEL', termsKey, waiter)
+    end
   end
 end
-local function wakeQueueHead(queueKey, channelPrefix)
+local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
-  if head then
-    redis.call('PUBLISH', channelPrefix .. head, '')
+  if not head then
+    return
   end
+  local terms = redis.call('HGET', termsKey, head)
+  local ttl, claimMs, mintFence, handOff, channel
+  if terms then
+    ttl, claimMs, mintFence, handOff, channel = string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (.+)$')
+  end
+  if not ttl then
+    redis.call('PUBLISH', wakePrefix .. head, '')
+    return
+  end
+  if handOff ~= '1' then
+    redis.call('PUBLISH', channel, head)
+    return
+  end
+  local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
+  local fence = 0
+  if mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  redis.call('HSET', lockKey, 'owner', head, 'count', 1, 'fence', fence)
+  redis.call('PEXPIRE', lockKey, grantedMs)
+  redis.call('ZREM', queueKey, head)
+  redis.call('ZREM', deadlinesKey, head)
+  redis.call('HDEL', termsKey, head)
+  redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
 end
-local function leaveWaiters(waitersKey, deadlinesKey, token)
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
   return redis.call('ZREM', waitersKey, token)
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local queueKey = KEYS[3]
 local deadlinesKey = KEYS[4]
+local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local wakePrefix = ARGV[3]
 local now = serverNowMs()
-dropLapsedWaiters(queueKey, deadlinesKey, now)
-leaveWaiters(queueKey, deadlinesKey, token)
+dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
+leaveWaiters(queueKey, deadlinesKey, token, termsKey)
 local owner = redis.call('HGET', lockKey, 'owner')
 if owner ~= token then
   if not owner then
-    wakeQueueHead(queueKey, wakePrefix)
+    handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   end
   return -1
 end
 local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
-  wakeQueueHead(queueKey, wakePrefix)
+  handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   return 0
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: 'ea70f752fcad8ee917404351dc5fa276f3f73746',
+  sha1: 'ef2a7042b3dae7c763084f13351942c59e26ffb4',
 });
 
 /**
@@ -589,10 +672,12 @@ return -1`,
 
 /**
  * release: leaves the mutex once: deletes it when the holder's count reaches zero, else lowers the
- * count. Never touches a lock held by another token. A full release wakes the longest-waiting
- * registered waiter on its own channel (with the waiters keys), or publishes on the lock's
+ * count. Never touches a lock held by another token. With the waiters keys, a full release hands
+ * the lock to the longest-waiting registered waiter (lib/hand-to-head.lua), which learns it on its
+ * Locker's wake channel without a round trip of its own; without them (Redlock) it publishes on the lock's
  * channel, so that a waiter wakes at once instead of sleeping until its next retry. Called by a
- * waiter that gives up, it leaves the waiters (and wakes the next one if the lock is free).
+ * waiter that gives up, it leaves the waiters (and hands a free lock to the next one); a waiter
+ * that gives up just after it was handed the lock releases it like a holder.
  *
  * KEYS[1] lockKey: the lock hash.
  * KEYS[2] fenceKey (optional): the fencing counter (unused; passed so that the mutex scripts take
@@ -600,13 +685,14 @@ return -1`,
  * KEYS[3] waitersKey (optional): the waiters, scored by arrival. Without it (Redlock) the release
  *   publishes on `channel`.
  * KEYS[4] deadlinesKey (optional): the waiters' deadlines.
+ * KEYS[5] termsKey (optional): the waiters' hand-off terms.
  * ARGV[1] token: owner token.
  * ARGV[2] countAfter: the hold count after this call (0 releases fully).
  * ARGV[3] channel: the channel to publish the release on when there are no waiters keys; empty to
  *   publish nothing (Redlock's clean-up of a failed attempt, which frees no lock anyone could take
  *   and must not wake its own waiter).
- * ARGV[4] wakePrefix (optional): the wake channel prefix; a waiter's channel is this prefix
- *   followed by its token.
+ * ARGV[4] wakePrefix (optional): the wake channel prefix of waiters that registered no terms
+ *   (clients of earlier versions): such a waiter's channel is this prefix followed by its token.
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock (expired, or taken by someone else).
@@ -617,40 +703,73 @@ export const RELEASE_SCRIPT: LuaScript = Object.freeze({
   local time = redis.call('TIME')
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
-local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
   local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
   for _, waiter in ipairs(lapsed) do
     redis.call('ZREM', queueKey, waiter)
     redis.call('ZREM', deadlinesKey, waiter)
+    if termsKey then
+      redis.call('HDEL', termsKey, waiter)
+    end
   end
 end
-local function wakeQueueHead(queueKey, channelPrefix)
+local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
-  if head then
-    redis.call('PUBLISH', channelPrefix .. head, '')
+  if not head then
+    return
   end
+  local terms = redis.call('HGET', termsKey, head)
+  local ttl, claimMs, mintFence, handOff, channel
+  if terms then
+    ttl, claimMs, mintFence, handOff, channel = string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (.+)$')
+  end
+  if not ttl then
+    redis.call('PUBLISH', wakePrefix .. head, '')
+    return
+  end
+  if handOff ~= '1' then
+    redis.call('PUBLISH', channel, head)
+    return
+  end
+  local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
+  local fence = 0
+  if mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  redis.call('HSET', lockKey, 'owner', head, 'count', 1, 'fence', fence)
+  redis.call('PEXPIRE', lockKey, grantedMs)
+  redis.call('ZREM', queueKey, head)
+  redis.call('ZREM', deadlinesKey, head)
+  redis.call('HDEL', termsKey, head)
+  redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
 end
-local function leaveWaiters(waitersKey, deadlinesKey, token)
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
   return redis.call('ZREM', waitersKey, token)
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local deadlinesKey = KEYS[4]
+local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local channel = ARGV[3]
 local wakePrefix = ARGV[4]
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
+local now
 if waiting then
-  dropLapsedWaiters(waitersKey, deadlinesKey, serverNowMs())
+  now = serverNowMs()
+  dropLapsedWaiters(waitersKey, deadlinesKey, now, termsKey)
 end
 if owner ~= token then
-  if waiting and leaveWaiters(waitersKey, deadlinesKey, token) == 1 then
+  if waiting and leaveWaiters(waitersKey, deadlinesKey, token, termsKey) == 1 then
     if not owner then
-      wakeQueueHead(waitersKey, wakePrefix)
+      handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
     end
   end
   return -1
@@ -659,7 +778,7 @@ local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
   if waiting then
-    wakeQueueHead(waitersKey, wakePrefix)
+    handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
   elseif not waitersKey and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end
@@ -667,7 +786,7 @@ if count <= 0 then
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '0b7fde363837c45f9594712b62ddf725d812fe90',
+  sha1: '0ccef7bd501cd635fd5709f1b17239cc906b7411',
 });
 
 /**
@@ -1030,15 +1149,21 @@ end
 local function dropExpired(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
-local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
   local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
   for _, waiter in ipairs(lapsed) do
     redis.call('ZREM', queueKey, waiter)
     redis.call('ZREM', deadlinesKey, waiter)
+    if termsKey then
+      redis.call('HDEL', termsKey, waiter)
+    end
   end
 end
-local function leaveWaiters(waitersKey, deadlinesKey, token)
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
   return redis.call('ZREM', waitersKey, token)
 end
 local function eachPermit(key, command, token, count, score)
@@ -1117,7 +1242,7 @@ if mintFence == '1' then
   fence = redis.call('INCR', fenceKey)
 end
 return {1, permits, fence}`,
-  sha1: '5b8e1cdefa3c2cc7515586aab6565a3d1aae7750',
+  sha1: '76d5ce78a710fe94462ca861f012d8104876bdba',
 });
 
 /**
@@ -1243,15 +1368,21 @@ end
 local function dropExpired(key, now)
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
-local function dropLapsedWaiters(queueKey, deadlinesKey, now)
+local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
   local lapsed = redis.call('ZRANGEBYSCORE', deadlinesKey, '-inf', now)
   for _, waiter in ipairs(lapsed) do
     redis.call('ZREM', queueKey, waiter)
     redis.call('ZREM', deadlinesKey, waiter)
+    if termsKey then
+      redis.call('HDEL', termsKey, waiter)
+    end
   end
 end
-local function leaveWaiters(waitersKey, deadlinesKey, token)
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
   return redis.call('ZREM', waitersKey, token)
 end
 local function eachPermit(key, command, token, count, score)
@@ -1297,7 +1428,7 @@ if free > 0 then
   end
 end
 return released`,
-  sha1: 'd958b638484a4a97ae64af0065ce50b8d0a1ccaa',
+  sha1: '0495b429b86c11667a6de4cd3d88ec627f03924b',
 });
 
 /** Every script, for preloading and for the SHA-1 test. */

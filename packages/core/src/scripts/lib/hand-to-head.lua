@@ -1,0 +1,43 @@
+-- handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now): gives a free
+-- mutex to the longest-waiting live waiter inside the script that freed it, so that the next
+-- holder needs no round trip of its own to take it. The waiter's terms (`termsKey`, set when it
+-- registered: "ttl claimMs mintFence handOff channel") say how: the hold is taken for it with a
+-- count of 1, a fencing token minted if it asked for one, and an expiry of min(ttl, claimMs) — a
+-- waiter that died since its last attempt thus keeps the lock no longer than its registration
+-- would have kept others waiting; a live one prolongs it to its ttl if it holds it longer. It
+-- leaves the queue, and its Locker's wake channel gets "token fence grantedMs now", `now` being
+-- the server ms of the hand-off, from which the waiter counts the hold's validity.
+-- A waiter with handOff `0` (its channel was not yet confirmed, or it waits for replicas, which a
+-- hand-off cannot) is only woken ("token" on its channel) and tries itself; one without terms (a
+-- client of an earlier version) is woken with an empty message on `wakePrefix` + its token.
+-- Nothing happens when nobody waits.
+local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+  local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
+  if not head then
+    return
+  end
+  local terms = redis.call('HGET', termsKey, head)
+  local ttl, claimMs, mintFence, handOff, channel
+  if terms then
+    ttl, claimMs, mintFence, handOff, channel = string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (.+)$')
+  end
+  if not ttl then
+    redis.call('PUBLISH', wakePrefix .. head, '')
+    return
+  end
+  if handOff ~= '1' then
+    redis.call('PUBLISH', channel, head)
+    return
+  end
+  local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
+  local fence = 0
+  if mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  redis.call('HSET', lockKey, 'owner', head, 'count', 1, 'fence', fence)
+  redis.call('PEXPIRE', lockKey, grantedMs)
+  redis.call('ZREM', queueKey, head)
+  redis.call('ZREM', deadlinesKey, head)
+  redis.call('HDEL', termsKey, head)
+  redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
+end
