@@ -24,7 +24,11 @@ const held = (ttl = TTL): RenewalResult => ({ held: true, ttl });
  */
 function startLease(
   steps: Step[] = [],
-  { sentAt = monotonicNow(), ...overrides }: Partial<Omit<LeaseParams, 'renew'>> & { sentAt?: number } = {},
+  {
+    sentAt = monotonicNow(),
+    grantedMs,
+    ...overrides
+  }: Partial<Omit<LeaseParams, 'renew'>> & { sentAt?: number; grantedMs?: number } = {},
 ) {
   const renewals: { at: number; deadline: number }[] = [];
   const onLost = vi.fn<LeaseParams['onLost']>();
@@ -45,6 +49,7 @@ function startLease(
       ...overrides,
     },
     sentAt,
+    grantedMs,
   );
   const renewedAt = () => renewals.map(({ at }) => at);
   return { lease, renewals, renewedAt, onLost, onRenewalFailed };
@@ -134,6 +139,49 @@ describe('Lease: auto-renewal', () => {
     await vi.advanceTimersByTimeAsync(validUntil - renewalMargin(TTL) - INTERVAL);
     expect(renewedAt()).toEqual([INTERVAL, validUntil - renewalMargin(TTL)]);
     lease.stop();
+  });
+});
+
+describe('Lease: a hold handed over for less than the ttl', () => {
+  const GRANTED = 400;
+  const CLAIM_BY = GRANTED - clockDrift(GRANTED) - renewalMargin(GRANTED);
+
+  it('without auto-renewal, renews once before the short validity ends, to the ttl, and never again', async () => {
+    const { lease, renewedAt, onLost } = startLease([], {
+      sentAt: 0,
+      grantedMs: GRANTED,
+      renewalInterval: undefined,
+    });
+    expect(lease.validUntil).toBe(GRANTED - clockDrift(GRANTED));
+    await vi.advanceTimersByTimeAsync(CLAIM_BY - 1);
+    expect(renewedAt()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(renewedAt()).toEqual([Math.floor(CLAIM_BY)]);
+    expect(lease.validUntil).toBe(Math.floor(CLAIM_BY) + VALIDITY);
+    await vi.advanceTimersByTimeAsync(5 * TTL);
+    expect(renewedAt()).toHaveLength(1);
+    expect(onLost.mock.calls).toEqual([['expired', undefined]]);
+  });
+
+  it('with auto-renewal, renews first before the short validity ends, then every renewalInterval', async () => {
+    const { lease, renewedAt } = startLease([], { sentAt: 0, grantedMs: 250 });
+    const claimBy = Math.floor(250 - clockDrift(250) - renewalMargin(250));
+    await vi.advanceTimersByTimeAsync(claimBy + 2 * INTERVAL);
+    expect(renewedAt()).toEqual([claimBy, claimBy + INTERVAL, claimBy + 2 * INTERVAL]);
+    lease.stop();
+  });
+
+  it('an extend that gives the lock its ttl or more makes the claim renewal needless', async () => {
+    const { lease, renewedAt, onLost } = startLease([], {
+      sentAt: 0,
+      grantedMs: GRANTED,
+      renewalInterval: undefined,
+    });
+    await vi.advanceTimersByTimeAsync(100);
+    lease.confirm(lease.ticket(), 2 * TTL);
+    await vi.advanceTimersByTimeAsync(2 * TTL);
+    expect(renewedAt()).toEqual([]);
+    expect(onLost.mock.calls).toEqual([['expired', undefined]]);
   });
 });
 

@@ -65,6 +65,9 @@ export class Lease {
   #lastSequence = 0;
   // The highest ticket whose outcome the deadline reflects.
   #appliedSequence = 0;
+  // A hand-off's short validity has not yet been prolonged to the ttl (by the claim renewal, or by
+  // any confirmed call that gave the lock a ttl or more).
+  #claimPending = false;
 
   /**
    * `sentAt`: monotonic time at which the acquire that took the lock was sent; the lock is ours
@@ -76,6 +79,7 @@ export class Lease {
     this.#params = params;
     this.#validUntil = sentAt + grantedMs - clockDrift(grantedMs);
     if (grantedMs < params.ttl) {
+      this.#claimPending = true;
       let at = this.#validUntil - renewalMargin(grantedMs);
       if (params.renewalInterval !== undefined) at = Math.min(at, sentAt + params.renewalInterval);
       this.#armRenewal(Math.max(0, Math.floor(at - monotonicNow())));
@@ -106,6 +110,11 @@ export class Lease {
     const previous = this.#validUntil;
     this.#validUntil = ticket.sentAt + ttl - clockDrift(ttl);
     this.#lastRenewalError = undefined;
+    if (this.#claimPending && ttl >= this.#params.ttl) {
+      this.#claimPending = false;
+      // Without auto-renewal the claim renewal was the only one: an extend made it needless.
+      if (this.#params.renewalInterval === undefined) this.#renewAt = undefined;
+    }
     if (this.#validUntil < previous) this.#renewSooner(ticket);
     this.#arm();
   }
