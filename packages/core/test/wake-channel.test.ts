@@ -11,12 +11,12 @@ import { deferred, flush, useFakeClock } from './fake-clock.js';
 /** A notifier whose subscriptions Redis "confirms" when the test says so. */
 function scriptedNotifier() {
   const subscriptions: { channel: string; listener: (message?: string) => void; dropped: boolean }[] = [];
-  const confirmations: ReturnType<typeof deferred>[] = [];
+  const confirmations: ReturnType<typeof deferred<void>>[] = [];
   const notifier: ReleaseNotifier = {
     subscribe(channel, listener) {
       const subscription = { channel, listener, dropped: false };
       subscriptions.push(subscription);
-      const confirmed = deferred();
+      const confirmed = deferred<void>();
       confirmations.push(confirmed);
       return confirmed.promise.then(() => () => {
         subscription.dropped = true;
