@@ -251,13 +251,13 @@ describe('createReleaseNotifier: idle close', () => {
     expect(log.filter((entry) => entry === '1 close')).toHaveLength(1);
   });
 
-  it('close() drops what is still subscribed, then closes; an unsubscribe after it sends nothing', async () => {
+  it('an unsubscribe after close() sends nothing and does not throw', async () => {
     const { notifier, log } = fakeNotifier();
     const unsubscribe = await notifier.subscribe('a', vi.fn());
     await notifier.close();
     unsubscribe();
     await vi.advanceTimersByTimeAsync(10_000);
-    expect(log).toEqual(['open 1', '1 subscribe a', '1 unsubscribe a', '1 close']);
+    expect(log).toEqual(['open 1', '1 subscribe a', '1 close']);
   });
 });
 

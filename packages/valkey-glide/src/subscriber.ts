@@ -34,12 +34,25 @@ export function subscriber(
     await ready;
     return connection as GlideLikeSubscriber;
   };
+  // What is subscribed now: a Locker's wake channel stays subscribed for a second after its last
+  // waiter, so the runner may close while a subscription is in force.
+  const subscribed = new Set<string>();
   return {
     ready,
-    subscribe: async (channel) => (await opened()).subscribe([channel], SUBSCRIBE_TIMEOUT),
-    unsubscribe: async (channel) => (await opened()).unsubscribe([channel], SUBSCRIBE_TIMEOUT),
+    subscribe: async (channel) => {
+      const reply = await (await opened()).subscribe([channel], SUBSCRIBE_TIMEOUT);
+      subscribed.add(channel);
+      return reply;
+    },
+    unsubscribe: async (channel) => {
+      subscribed.delete(channel);
+      return (await opened()).unsubscribe([channel], SUBSCRIBE_TIMEOUT);
+    },
     close: async () => {
       const client = await opened();
+      // A cluster client keeps a subscribed node's connection open for seconds after QUIT (which
+      // goes to one node): unsubscribe first. The runner bounds the whole close.
+      if (subscribed.size > 0) await client.unsubscribe([...subscribed], SUBSCRIBE_TIMEOUT).catch(() => {});
       // GLIDE's close() alone leaves the server connection open for seconds; QUIT ends it now.
       await client.customCommand(['QUIT']).finally(() => client.close());
     },

@@ -137,16 +137,6 @@ export function createReleaseNotifier(
         closing.opening.then(destroySubscriber, () => {});
         return;
       }
-      // Subscriptions still in force (a Locker's wake channel outlives its last waiter by a second)
-      // are dropped first: some clients (GLIDE's cluster client) keep a subscribed connection
-      // open for seconds after QUIT.
-      const subscribed = [...closing.channels].flatMap(([name, channel]) =>
-        channel.confirmed ? [name] : [],
-      );
-      if (subscribed.length > 0) {
-        const unsubscribing = Promise.all(subscribed.map((name) => connection.unsubscribe(name)));
-        await settledWithin(unsubscribing, deadline - monotonicNow());
-      }
       const quit = Promise.resolve()
         .then(() => connection.close())
         .then(() => true);
