@@ -92,7 +92,11 @@ describe('WakeChannel', () => {
     for (const stop of await Promise.all(listening)) stop();
   });
 
-  it("keeps a message that comes during a waiter's attempt, before it listens, and gives it when it does", async () => {
+  /**
+   * A subscribed channel with another waiter on it; `a`'s attempt is in flight when a hand-off to
+   * `a` comes, then settles; `a` listens after `delayMs`. Resolves what `a` heard.
+   */
+  async function handOffDuringAttempt(delayMs: number) {
     const { notifier, publish, confirmAll } = scriptedNotifier();
     const channel = new WakeChannel(notifier, 'p:');
     const other = channel.listen('other', () => {});
@@ -100,28 +104,21 @@ describe('WakeChannel', () => {
     const settled = channel.attemptStarted('a');
     publish('a 3 400 1796400000000');
     settled();
-    // The reply's continuations run before any timer: that is where a waiter starts listening.
+    if (delayMs > 0) await vi.advanceTimersByTimeAsync(delayMs);
     const heard: (string | undefined)[] = [];
     const stop = await channel.listen('a', (message) => heard.push(message));
-    expect(heard).toEqual(['3 400 1796400000000']);
     stop();
     (await other)();
+    return heard;
+  }
+
+  it("keeps a message that comes during a waiter's attempt, before it listens, and gives it when it does", async () => {
+    // The reply's continuations run before any timer: that is where a waiter starts listening.
+    expect(await handOffDuringAttempt(0)).toEqual(['3 400 1796400000000']);
   });
 
   it('drops what was kept for an attempt that did not lead to listening (it took the lock)', async () => {
-    const { notifier, publish, confirmAll } = scriptedNotifier();
-    const channel = new WakeChannel(notifier, 'p:');
-    const other = channel.listen('other', () => {});
-    await confirmAll();
-    const settled = channel.attemptStarted('a');
-    publish('a 3 400 1796400000000');
-    settled();
-    await vi.advanceTimersByTimeAsync(1);
-    const heard: (string | undefined)[] = [];
-    const stop = await channel.listen('a', (message) => heard.push(message));
-    expect(heard).toEqual([]);
-    stop();
-    (await other)();
+    expect(await handOffDuringAttempt(1)).toEqual([]);
   });
 
   it('stays subscribed for a second after its last waiter left and its last attempt settled, then unsubscribes', async () => {

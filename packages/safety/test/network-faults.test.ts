@@ -335,10 +335,14 @@ describe.each(CLIENT_KINDS)('network faults: %s', (kind: ClientKind) => {
     // Hand-off: the waiter polls only every 2 s, so a quick hand-off is the release notification,
     // which also travels through the proxy (on the adapter's own subscriber connection).
     const waiting = locker.acquire(name, { waitTimeout: 10_000, retryDelay: 2_000, retryJitter: 0 });
-    // A release wakes the longest waiter on its own channel, `${key}:wake:<token>`.
+    // A release serves the longest waiter on its Locker's wake channel, which its registration
+    // names (the last of its terms): wait until that channel is subscribed.
     await waitFor(async () => {
-      const channels = (await admin.command(['PUBSUB', 'CHANNELS', `${first.key}:wake:*`])) as unknown[];
-      return channels.length >= 1;
+      const terms = (await admin.command(['HVALS', `${first.key}:waiters:terms`])) as string[];
+      const channel = terms[0]?.split(' ')[4];
+      if (channel === undefined) return false;
+      const numsub = (await admin.command(['PUBSUB', 'NUMSUB', channel])) as unknown[];
+      return Number(numsub[1]) >= 1;
     }, 5_000);
     const releasedAt = performance.now();
     expect(await first.release()).toBe(true);

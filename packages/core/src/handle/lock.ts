@@ -22,7 +22,13 @@ import {
   LockMisuseError,
   LockReleasedError,
 } from '../errors.js';
-import { checkPositiveInteger, checkSignal, optionsObject, type ResolvedLockOptions } from '../options.js';
+import {
+  checkPositiveInteger,
+  checkSignal,
+  optionsObject,
+  type ResolvedLockOptions,
+  renewalMargin,
+} from '../options.js';
 import { withDeadline } from './deadline.js';
 import { callHook, type LockHooks } from './hooks.js';
 import { Lease, type RenewalResult } from './lease.js';
@@ -411,11 +417,16 @@ export class Lock implements AsyncDisposable {
     this.#handOff = { fencingToken: handOff.fencingToken, grantedMs: handOff.grantedMs, heldFrom };
   }
 
-  /** Takes the hold a release handed over, if one did; true when it did. */
+  /**
+   * Takes the hold a release handed over, if one did and it is still surely ours (a process that
+   * stalled past the claim window has lost it: its next attempt tells); true when it took it.
+   */
   #takeHandOff(): boolean {
     const handOff = this.#handOff;
     if (handOff === undefined) return false;
     this.#handOff = undefined;
+    const validUntil = handOff.heldFrom + handOff.grantedMs - clockDrift(handOff.grantedMs);
+    if (validUntil - monotonicNow() <= renewalMargin(handOff.grantedMs)) return false;
     this.#fencingToken = handOff.fencingToken;
     this.#acquiredSentAt = handOff.heldFrom;
     this.#acquiredFor = handOff.grantedMs;
