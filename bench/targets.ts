@@ -4,7 +4,7 @@
  */
 import type { CellIndex } from './aggregate.js';
 import { count, ms, percent, rate } from './format.js';
-import type { SubjectId } from './jobs.js';
+import type { ScenarioId, SubjectId } from './jobs.js';
 import { labelFor } from './labels.js';
 import { SUBJECTS } from './subjects/catalog.js';
 
@@ -109,7 +109,113 @@ export function evaluateTargets(
         (lag) => ({ met: lag < 20, detail: `p99 ${ms(lag)} ms` }),
       ),
     ]),
+    ...contentionTargets(cells, label),
     safety(cells),
+  ];
+}
+
+/** The best peer by `metric` in `scenario`: the highest value, or the lowest with `lowest`. */
+function bestPeerBy(cells: CellIndex, scenario: ScenarioId, metric: string, lowest = false) {
+  return PEERS.map((peer) => ({ id: peer.id, value: cells.median(scenario, peer.id, metric) ?? Number.NaN }))
+    .filter((entry) => Number.isFinite(entry.value))
+    .sort((a, b) => (lowest ? a.value - b.value : b.value - a.value))[0];
+}
+
+/**
+ * The contention issue's targets: the plain lock under 16 workers (fairness, script calls, rate,
+ * tail), the fair lock's script calls, the semaphore's tail, Redlock against redlock 5, pipelined
+ * throughput and uncontended client CPU against the raw floors.
+ */
+function contentionTargets(cells: CellIndex, label: (id: SubjectId) => string): TargetOutcome[] {
+  const plain = LOCKS.filter((lock) => !lock.id.includes('fair'));
+  const fair = LOCKS.filter((lock) => lock.id.includes('fair'));
+  const common: ScenarioId = 'contended-common';
+  const fastestPeer = bestPeerBy(cells, common, 'acquisitionsPerSec');
+  const shortestTail = bestPeerBy(cells, common, 'waitP999', true);
+  const median = (scenario: ScenarioId, id: SubjectId, metric: string) => cells.median(scenario, id, metric);
+  return [
+    ...plain.flatMap((lock) => [
+      check(`${label(lock.id)}: contended Jain's index ≥ 0.9`, [median(common, lock.id, 'jain')], (jain) => ({
+        met: jain >= 0.9,
+        detail: `${count(jain)}`,
+      })),
+      check(
+        `${label(lock.id)}: contended, no worker below half the mean`,
+        [median(common, lock.id, 'minShare')],
+        (share) => ({ met: share >= 0.5, detail: `least served ${count(share)} of the mean` }),
+      ),
+      check(
+        `${label(lock.id)}: contended ≤ 2 EVALSHA per acquisition`,
+        [median(common, lock.id, 'scriptCallsPerAcquisition')],
+        (calls) => ({ met: Math.round(calls * 100) <= 200, detail: `${count(calls)}` }),
+      ),
+      check(
+        `${label(lock.id)}: contended acquisitions/s ≥ the best peer`,
+        [median(common, lock.id, 'acquisitionsPerSec'), fastestPeer?.value],
+        (mine, peer) => ({
+          met: mine >= peer,
+          detail: `${rate(mine)} vs ${fastestPeer ? label(fastestPeer.id) : ''} ${rate(peer)} (${percent(mine / peer)})`,
+        }),
+      ),
+      check(
+        `${label(lock.id)}: contended wait p99.9 ≤ the best peer's`,
+        [median(common, lock.id, 'waitP999'), shortestTail?.value],
+        (mine, peer) => ({
+          met: mine <= peer,
+          detail: `${ms(mine)} vs ${shortestTail ? label(shortestTail.id) : ''} ${ms(peer)} ms`,
+        }),
+      ),
+      check(
+        `${label(lock.id)}: semaphore wait p99 ≤ redis-semaphore's`,
+        [
+          median('primitives', lock.id, 'semaphoreWaitP99'),
+          median('primitives', 'redis-semaphore', 'semaphoreWaitP99'),
+        ],
+        (mine, peer) => ({ met: mine <= peer, detail: `${ms(mine)} vs ${ms(peer)} ms` }),
+      ),
+      check(
+        `${label(lock.id)}: Redlock pairs/s ≥ redlock 5`,
+        [median('quorum', lock.id, 'pairsPerSec'), median('quorum', 'redlock5', 'pairsPerSec')],
+        (mine, peer) => ({
+          met: mine >= peer,
+          detail: `${rate(mine)} vs ${rate(peer)} (${percent(mine / peer)})`,
+        }),
+      ),
+      check(
+        `${label(lock.id)}: Redlock client CPU per pair ≤ redlock 5's`,
+        [median('quorum', lock.id, 'cpuUsPerPair'), median('quorum', 'redlock5', 'cpuUsPerPair')],
+        (mine, peer) => ({
+          met: mine <= peer,
+          detail: `${count(mine)} vs ${count(peer)} µs (${count(mine / peer)}×)`,
+        }),
+      ),
+      check(
+        `${label(lock.id)}: parallel pairs/s ≥ 0.9× the raw floor`,
+        [median('parallel', lock.id, 'pairsPerSec'), median('parallel', floorOf(lock.id), 'pairsPerSec')],
+        (mine, raw) => ({
+          met: mine >= 0.9 * raw,
+          detail: `${rate(mine)} vs ${rate(raw)} (${percent(mine / raw)})`,
+        }),
+      ),
+      check(
+        `${label(lock.id)}: uncontended client CPU per pair ≤ ${floorOf(lock.id) === 'floor-ioredis' ? '1.1' : '1.2'}× the raw floor`,
+        [
+          median('uncontended', lock.id, 'cpuUsPerPair'),
+          median('uncontended', floorOf(lock.id), 'cpuUsPerPair'),
+        ],
+        (mine, raw) => ({
+          met: mine <= (floorOf(lock.id) === 'floor-ioredis' ? 1.1 : 1.2) * raw,
+          detail: `${count(mine)} vs ${count(raw)} µs (${count(mine / raw)}×)`,
+        }),
+      ),
+    ]),
+    ...fair.map((lock) =>
+      check(
+        `${label(lock.id)}: contended ≤ 1.5 EVALSHA per acquisition`,
+        [median(common, lock.id, 'scriptCallsPerAcquisition')],
+        (calls) => ({ met: calls <= 1.5, detail: `${count(calls)} (one script to ask, one to give back)` }),
+      ),
+    ),
   ];
 }
 
