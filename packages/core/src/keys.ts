@@ -47,7 +47,11 @@ export function waiterTermsKey(waitersKey: string): string {
   return `${waitersKey}:terms`;
 }
 
-/** The prefix of a mutex waiter's own wake channel (fair or not); the waiter's token follows it. */
+/**
+ * The prefix of a waiter's own wake channel, its token following it: a semaphore's waiters, and
+ * mutex waiters of earlier versions (which registered no hand-off terms; mutex waiters now listen
+ * on their Locker's wake channel).
+ */
 export function wakeChannelPrefix(key: string): string {
   return `${key}:wake:`;
 }

@@ -9,16 +9,21 @@
  * handle), `count` (how many times that holder has entered it; 1 unless reentrant) and `fence`
  * (the fencing token minted when this hold began; 0 when fencing is off). Its PTTL is the lock's
  * remaining time. Companion keys share the `{name}` hash tag: `…:fence`, the fencing counter (it
- * never expires, so tokens never go backwards), and the `…:released` channel a full release
- * publishes on. Acquire and release take the count the holder should have *after* the call rather
+ * never expires, so tokens never go backwards), `…:waiters` and `…:waiter-deadlines` (registered
+ * waiters by arrival and by when their registration lapses), and the `…:released` channel a
+ * Redlock release publishes on. Acquire and release take the count the holder should have *after* the call rather
  * than a +1/-1, so resending a call whose reply was lost is harmless.
  *
  * Fair mutex: the mutex's hash (so extend, inspect and the fencing counter are the mutex's own
  * scripts) plus a queue in the same slot: `…:queue`, waiting tokens scored by arrival, and
  * `…:queue-deadlines`, the same tokens scored by the server time (ms) at which their place lapses
  * unless they try again, so a crashed waiter never blocks those behind it for longer than that. A
- * free lock goes to the head of the queue only, and a release wakes only the head, on its own
- * channel `…:wake:<token>`.
+ * free lock goes to the head of the queue only.
+ *
+ * Hand-off (both mutexes): a waiter registers its terms beside the queue (`…:waiters:terms` or
+ * `…:queue:terms`: ttl, claim window, fencing, whether it may be handed the lock, its Locker's
+ * wake channel `${prefix}wake:<id>`), and a full release takes the lock for the head of the queue
+ * in the same script (lib/hand-to-head.lua) and publishes that on the head's channel.
  *
  * Semaphore, apart from the mutex of the same name: `…:semaphore`, a sorted set with one member
  * `<token>:<i>` per permit out, scored by the server time at which that hold expires, its own
