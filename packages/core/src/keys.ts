@@ -41,7 +41,8 @@ export function queueDeadlinesKey(key: string): string {
 
 /**
  * The hand-off terms of the waiters in the queue (or waiters set) at `waitersKey`: token → "ttl
- * claimMs mintFence", what a release needs to hand the lock to that waiter.
+ * claimMs mintFence handOff channel", what a release needs to hand the lock to that waiter
+ * (lib/keep-terms.lua writes them, lib/hand-to-head.lua reads them).
  */
 export function waiterTermsKey(waitersKey: string): string {
   return `${waitersKey}:terms`;

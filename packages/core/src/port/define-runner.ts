@@ -37,8 +37,9 @@ export interface RunnerDefinition extends RunnerOptions {
    * Creates the subscriber connection for release notifications (typically the client's
    * `duplicate()`, with an `'error'` listener so that its errors do not crash the app), which
    * calls `onMessage(channel, message)` for every message (pass the message: a release that hands
-   * a lock to a waiter says so in it, and without it that waiter takes one more round trip). Called when a lock is first waited for, and
-   * again after the connection was closed when idle. Omitted: waiters poll.
+   * a lock to a waiter says so in it, and without it that waiter takes one more round trip).
+   * Called when a lock is first waited for, and again after the connection was closed when idle.
+   * Omitted: waiters poll.
    */
   openSubscriber?: (onMessage: (channel: string, message?: string) => void) => OpeningSubscriber;
   /**

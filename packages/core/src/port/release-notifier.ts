@@ -29,9 +29,9 @@ export interface SubscriberConnection {
 /**
  * Opens a subscriber connection (typically the user's client's `duplicate()`) that calls
  * `onMessage(channel, message)` for every message it receives (`message` may be left out by a
- * client that cannot pass it on: waiters then only lose the hand-off shortcut). When `signal` aborts (the notifier closed,
- * or went idle, while the connection was still opening), the adapter destroys the connection,
- * stops it from reconnecting, and rejects.
+ * client that cannot pass it on: waiters then only lose the hand-off shortcut). When `signal`
+ * aborts (the notifier closed, or went idle, while the connection was still opening), the adapter
+ * destroys the connection, stops it from reconnecting, and rejects.
  */
 export type OpenSubscriberConnection = (
   onMessage: (channel: string, message?: string) => void,

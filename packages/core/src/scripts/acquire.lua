@@ -55,6 +55,7 @@ local channel = ARGV[8]
 --!include lib/drop-lapsed-waiters.lua
 --!include lib/take-lock.lua
 --!include lib/keep-alive.lua
+--!include lib/keep-terms.lua
 --!include lib/leave-waiters.lua
 
 local held = redis.call('HMGET', lockKey, 'owner', 'fence')
@@ -106,8 +107,5 @@ end
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(waitersKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
-if channel and channel ~= '' then
-  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
-  keepAlive(termsKey, placeTtl)
-end
+keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
 return {0, remaining, 1, now}

@@ -39,6 +39,7 @@ local channel = ARGV[7]
 --!include lib/take-lock.lua
 --!include lib/leave-waiters.lua
 --!include lib/keep-alive.lua
+--!include lib/keep-terms.lua
 
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
@@ -74,8 +75,5 @@ end
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(queueKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
-if channel ~= '' then
-  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
-  keepAlive(termsKey, placeTtl)
-end
+keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
 return {0, remaining, redis.call('ZRANK', queueKey, token) + 1, now}

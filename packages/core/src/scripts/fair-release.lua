@@ -25,8 +25,9 @@ local countAfter = ARGV[2]
 local wakePrefix = ARGV[3]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
---!include lib/hand-to-head.lua
+--!include lib/take-lock.lua
 --!include lib/leave-waiters.lua
+--!include lib/hand-to-head.lua
 
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)

@@ -34,8 +34,9 @@ local channel = ARGV[3]
 local wakePrefix = ARGV[4]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
---!include lib/hand-to-head.lua
+--!include lib/take-lock.lua
 --!include lib/leave-waiters.lua
+--!include lib/hand-to-head.lua
 
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1

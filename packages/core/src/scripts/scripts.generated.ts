@@ -75,6 +75,13 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
+local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
+  if not channel or channel == '' then
+    return
+  end
+  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
+  keepAlive(termsKey, placeTtl)
+end
 local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   redis.call('ZREM', deadlinesKey, token)
   if termsKey then
@@ -141,12 +148,9 @@ end
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(waitersKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
-if channel and channel ~= '' then
-  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
-  keepAlive(termsKey, placeTtl)
-end
+keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
 return {0, remaining, 1, now}`,
-  sha1: '31680ed54915f230d4883bd9d9841d0466b00a32',
+  sha1: 'ac843190140f87d4f34ea11ee9305ab848501abe',
 });
 
 /**
@@ -267,6 +271,13 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
+local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
+  if not channel or channel == '' then
+    return
+  end
+  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
+  keepAlive(termsKey, placeTtl)
+end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
 local queueKey = KEYS[3]
@@ -313,12 +324,9 @@ end
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(queueKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
-if channel ~= '' then
-  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
-  keepAlive(termsKey, placeTtl)
-end
+keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
 return {0, remaining, redis.call('ZRANK', queueKey, token) + 1, now}`,
-  sha1: 'b497d173953a7a72810ce5afcae90bae828a2f5d',
+  sha1: 'ce07056f137a884cc6b57ce7bd6e9a7ddd34fcb2',
 });
 
 /**
@@ -356,6 +364,22 @@ local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
     end
   end
 end
+local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+  local fence = tonumber(held[2]) or 0
+  if not held[1] and mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  redis.call('HSET', lockKey, 'owner', token, 'count', count, 'fence', fence)
+  redis.call('PEXPIRE', lockKey, ttl)
+  return {1, tonumber(count), fence}
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
+  redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
+  return redis.call('ZREM', waitersKey, token)
+end
 local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if not head then
@@ -375,23 +399,9 @@ local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, w
     return
   end
   local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
-  local fence = 0
-  if mintFence == '1' then
-    fence = redis.call('INCR', fenceKey)
-  end
-  redis.call('HSET', lockKey, 'owner', head, 'count', 1, 'fence', fence)
-  redis.call('PEXPIRE', lockKey, grantedMs)
-  redis.call('ZREM', queueKey, head)
-  redis.call('ZREM', deadlinesKey, head)
-  redis.call('HDEL', termsKey, head)
+  local fence = takeLock(lockKey, fenceKey, {}, head, grantedMs, 1, mintFence)[3]
+  leaveWaiters(queueKey, deadlinesKey, head, termsKey)
   redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
-end
-local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
-  redis.call('ZREM', deadlinesKey, token)
-  if termsKey then
-    redis.call('HDEL', termsKey, token)
-  end
-  return redis.call('ZREM', waitersKey, token)
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
@@ -419,7 +429,7 @@ if count <= 0 then
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: 'ef2a7042b3dae7c763084f13351942c59e26ffb4',
+  sha1: '85b8e6a8d397276199b183e3e52df9342cc8141a',
 });
 
 /**
@@ -713,6 +723,22 @@ local function dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
     end
   end
 end
+local function takeLock(lockKey, fenceKey, held, token, ttl, count, mintFence)
+  local fence = tonumber(held[2]) or 0
+  if not held[1] and mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  redis.call('HSET', lockKey, 'owner', token, 'count', count, 'fence', fence)
+  redis.call('PEXPIRE', lockKey, ttl)
+  return {1, tonumber(count), fence}
+end
+local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
+  redis.call('ZREM', deadlinesKey, token)
+  if termsKey then
+    redis.call('HDEL', termsKey, token)
+  end
+  return redis.call('ZREM', waitersKey, token)
+end
 local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if not head then
@@ -732,23 +758,9 @@ local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, w
     return
   end
   local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
-  local fence = 0
-  if mintFence == '1' then
-    fence = redis.call('INCR', fenceKey)
-  end
-  redis.call('HSET', lockKey, 'owner', head, 'count', 1, 'fence', fence)
-  redis.call('PEXPIRE', lockKey, grantedMs)
-  redis.call('ZREM', queueKey, head)
-  redis.call('ZREM', deadlinesKey, head)
-  redis.call('HDEL', termsKey, head)
+  local fence = takeLock(lockKey, fenceKey, {}, head, grantedMs, 1, mintFence)[3]
+  leaveWaiters(queueKey, deadlinesKey, head, termsKey)
   redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
-end
-local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
-  redis.call('ZREM', deadlinesKey, token)
-  if termsKey then
-    redis.call('HDEL', termsKey, token)
-  end
-  return redis.call('ZREM', waitersKey, token)
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
@@ -786,7 +798,7 @@ if count <= 0 then
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '0ccef7bd501cd635fd5709f1b17239cc906b7411',
+  sha1: '9e1419b4f4607e0c2d80631c3ff719ab4cf6bc3e',
 });
 
 /**

@@ -10,7 +10,8 @@
 -- A waiter with handOff `0` (its channel was not yet confirmed, or it waits for replicas, which a
 -- hand-off cannot) is only woken ("token" on its channel) and tries itself; one without terms (a
 -- client of an earlier version) is woken with an empty message on `wakePrefix` + its token.
--- Nothing happens when nobody waits.
+-- Nothing happens when nobody waits. Calls takeLock and leaveWaiters: include lib/take-lock.lua
+-- and lib/leave-waiters.lua before this file.
 local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if not head then
@@ -30,14 +31,7 @@ local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, w
     return
   end
   local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
-  local fence = 0
-  if mintFence == '1' then
-    fence = redis.call('INCR', fenceKey)
-  end
-  redis.call('HSET', lockKey, 'owner', head, 'count', 1, 'fence', fence)
-  redis.call('PEXPIRE', lockKey, grantedMs)
-  redis.call('ZREM', queueKey, head)
-  redis.call('ZREM', deadlinesKey, head)
-  redis.call('HDEL', termsKey, head)
+  local fence = takeLock(lockKey, fenceKey, {}, head, grantedMs, 1, mintFence)[3]
+  leaveWaiters(queueKey, deadlinesKey, head, termsKey)
   redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
 end
