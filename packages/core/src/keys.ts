@@ -90,3 +90,11 @@ export function semaphoreWaitersKey(key: string): string {
 export function semaphoreArrivalsKey(key: string): string {
   return `${key}:arrivals`;
 }
+
+/**
+ * The fencing tokens of permits a release handed to a waiter (token → fence), so that an attempt
+ * of that waiter already on its way, which finds the permits its own, reports the same token.
+ */
+export function semaphoreFencesKey(key: string): string {
+  return `${key}:fences`;
+}

@@ -20,11 +20,18 @@ describe('Semaphore (pure logic, scripted runner)', () => {
       'p:{pool}:semaphore:fence',
       'p:{pool}:semaphore:waiters',
       'p:{pool}:semaphore:arrivals',
+      'p:{pool}:semaphore:waiters:terms',
+      'p:{pool}:semaphore:fences',
     ];
     expect(calls).toEqual([
       // The place lasts 2 × (retryDelay + retryJitter) + 1 s without a new attempt; a waiter may
-      // be passed over for 2 × retryDelay (at least 100 ms).
-      { script: 'semaphore-acquire', keys, args: [permit.token, 1_000, 2, 5, 1, 1_300, 200] },
+      // be passed over for 2 × retryDelay (at least 100 ms). Without notifications it polls: no
+      // hand-off, no wake channel.
+      {
+        script: 'semaphore-acquire',
+        keys,
+        args: [permit.token, 1_000, 2, 5, 1, 1_300, 200, 'p:{pool}:semaphore:wake:', 0, ''],
+      },
       { script: 'semaphore-extend', keys: [keys[0]], args: [permit.token, 500, 0, 2] },
       { script: 'semaphore-release', keys, args: [permit.token, 2, 5, 'p:{pool}:semaphore:wake:'] },
     ]);

@@ -38,6 +38,21 @@ export function recordingNotifyingRunner(inner: AdapterRunner): RecordingRunner 
   return Object.assign(recordingRunner(inner), { subscribe: inner.subscribe.bind(inner) });
 }
 
+/** A {@link recordingNotifyingRunner} that also counts its confirmed subscriptions. */
+export function countingRunner(
+  inner: AdapterRunner,
+): RecordingRunner & ReleaseNotifier & { confirmed: number } {
+  const recorder = recordingNotifyingRunner(inner);
+  const runner = Object.assign(recorder, { confirmed: 0 });
+  const subscribe = recorder.subscribe;
+  runner.subscribe = async (channel, listener, signal) => {
+    const unsubscribe = await subscribe(channel, listener, signal);
+    runner.confirmed += 1;
+    return unsubscribe;
+  };
+  return runner;
+}
+
 /**
  * Makes `locker`'s mutex wake channel subscribed (it then stays so for a second after its last
  * waiter): one waiter waits 100 ms for `heldName`, which someone else must hold, and gives up.

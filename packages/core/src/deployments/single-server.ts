@@ -76,7 +76,7 @@ export class SingleServerDeployment implements Deployment {
   }
 
   semaphorePermit(keys: SemaphoreKeys, shape: PermitShape): HoldProtocol {
-    return new SemaphoreProtocol(this.#runner, this.#notifier, keys, shape);
+    return new SemaphoreProtocol(this.#runner, this.#wakeChannel, keys, shape);
   }
 
   inspectSemaphore(keys: SemaphoreKeys): Promise<unknown> {

@@ -14,6 +14,8 @@
 import { nanoid } from 'nanoid';
 import { unrefTimeout } from '../clock.js';
 import type { ReleaseNotifier, Unsubscribe } from '../port/capabilities.js';
+import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
+import { type AcquireReply, parseAcquireReply, runScript } from './protocol.js';
 
 /** Called with what follows the token in a message: a hand-off, or `''` for a plain wake-up. */
 type WakeListener = (message?: string) => void;
@@ -153,4 +155,35 @@ export class WakeChannel {
       );
     }, this.#idleTimeout);
   }
+}
+
+/**
+ * Sends an attempt that may register its waiter; `args` ends with its `handOff, channel`
+ * arguments, filled in here. The waiter may be handed the hold (when `mayHandOff`) only if the
+ * wake channel's subscription is confirmed already when the attempt is sent, so that the
+ * hand-off's message cannot be missed; and the channel stays subscribed at least until the
+ * attempt settled. Shared by the mutexes and the semaphore. @internal
+ */
+export function sendQueueingAttempt(
+  runner: ScriptRunner,
+  script: LuaScript,
+  keys: readonly string[],
+  args: ScriptArg[],
+  channel: WakeChannel,
+  mayHandOff: boolean,
+): Promise<AcquireReply> {
+  args[args.length - 2] = mayHandOff && channel.ready ? 1 : 0;
+  args[args.length - 1] = channel.name;
+  const settled = channel.attemptStarted(args[0] as string);
+  // Not `async`: this is every contended attempt's path.
+  return runScript(runner, script, keys, args).then(
+    (reply) => {
+      settled();
+      return parseAcquireReply(reply);
+    },
+    (error: unknown) => {
+      settled();
+      throw error;
+    },
+  );
 }

@@ -19,7 +19,7 @@ import {
   runScript,
   type Subscribe,
 } from '../deployments/protocol.js';
-import type { WakeChannel } from '../deployments/wake-channel.js';
+import { sendQueueingAttempt, type WakeChannel } from '../deployments/wake-channel.js';
 import {
   fencingCounterKey,
   mutexWaiterDeadlinesKey,
@@ -98,36 +98,17 @@ class MutexProtocol implements HoldProtocol {
     const placeTtl = mayQueue ? this.placeTtl : 0;
     const args = [token, ttl, holdCount, fencing ? 1 : 0, placeTtl, this.#bargeBound, 0, ''];
     if (mayQueue && this.wakeChannel !== undefined)
-      return this.attemptToQueue(ACQUIRE_SCRIPT, this.#waiterKeys, args, this.wakeChannel);
+      return this.queueingAttempt(ACQUIRE_SCRIPT, this.#waiterKeys, args, this.wakeChannel);
     return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.#waiterKeys, args));
   }
 
-  /**
-   * Sends an attempt that may register its waiter; `args` ends with its `handOff, channel`
-   * arguments, filled in here. The waiter may be handed the lock only if the wake channel's
-   * subscription is confirmed already when the attempt is sent, so that the hand-off's message
-   * cannot be missed; and the channel stays subscribed at least until the attempt settled.
-   */
-  protected attemptToQueue(
+  protected queueingAttempt(
     script: LuaScript,
     keys: readonly string[],
     args: ScriptArg[],
     channel: WakeChannel,
   ): Promise<AcquireReply> {
-    args[args.length - 2] = this.#mayHandOff && channel.ready ? 1 : 0;
-    args[args.length - 1] = channel.name;
-    const settled = channel.attemptStarted(args[0] as string);
-    // Not `async`: this is every contended attempt's path.
-    return runScript(this.runner, script, keys, args).then(
-      (reply) => {
-        settled();
-        return parseAcquireReply(reply);
-      },
-      (error: unknown) => {
-        settled();
-        throw error;
-      },
-    );
+    return sendQueueingAttempt(this.runner, script, keys, args, channel, this.#mayHandOff);
   }
 
   async release(token: string, holdCount: number): Promise<ReleaseResult> {
@@ -169,7 +150,7 @@ class FairMutexProtocol extends MutexProtocol {
   }: AcquireRequest): Promise<AcquireReply> {
     const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0, 0, ''];
     if (mayQueue && this.wakeChannel !== undefined)
-      return this.attemptToQueue(FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args, this.wakeChannel);
+      return this.queueingAttempt(FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args, this.wakeChannel);
     return parseAcquireReply(await runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args));
   }
 

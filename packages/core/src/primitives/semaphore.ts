@@ -21,12 +21,13 @@ import {
   type HoldProtocol,
   type HoldStatus,
   parseAcquireReply,
+  parseHandOff,
   type ReleaseResult,
   releaseResult,
   runScript,
   type Subscribe,
-  subscribeVia,
 } from '../deployments/protocol.js';
+import { sendQueueingAttempt, type WakeChannel } from '../deployments/wake-channel.js';
 import { LockOptionError } from '../errors.js';
 import { withDeadline } from '../handle/deadline.js';
 import { acquireHold, type MakeHold, tryAcquireHold, withHold } from '../handle/holding.js';
@@ -35,8 +36,10 @@ import { Lock } from '../handle/lock.js';
 import {
   fencingCounterKey,
   semaphoreArrivalsKey,
+  semaphoreFencesKey,
   semaphoreKey,
   semaphoreWaitersKey,
+  waiterTermsKey,
   wakeChannelPrefix,
 } from '../keys.js';
 import {
@@ -46,7 +49,6 @@ import {
   resolveLockOptions,
   stripUndefined,
 } from '../options.js';
-import type { ReleaseNotifier } from '../port/capabilities.js';
 import type { ScriptRunner } from '../port/runner.js';
 import {
   SEMAPHORE_ACQUIRE_SCRIPT,
@@ -54,7 +56,7 @@ import {
   SEMAPHORE_INSPECT_SCRIPT,
   SEMAPHORE_RELEASE_SCRIPT,
 } from '../scripts/index.js';
-import { bargeBound, queuePlaceTtl } from './mutex.js';
+import { bargeBound, keepAliveInterval, queuePlaceTtl } from './mutex.js';
 
 /**
  * The lock options that apply to a semaphore permit: every {@link LockOptions} option except
@@ -298,40 +300,70 @@ export class Semaphore {
   }
 }
 
-/** The Redis side of one semaphore permit handle on one server. @internal */
+/**
+ * The Redis side of one semaphore permit handle on one server (or one Cluster). A release hands
+ * free permits to the longest-waiting waiters and tells each on its Locker's `wakeChannel`;
+ * without one, waiters poll. @internal
+ */
 export class SemaphoreProtocol implements HoldProtocol {
   readonly #runner: ScriptRunner;
   readonly #keys: SemaphoreKeys;
-  // The keys of the acquire and release scripts: also the waiters by arrival.
+  // The keys of the acquire and release scripts: also the waiters by arrival, their hand-off
+  // terms and the fencing tokens of permits handed over.
   readonly #waitKeys: readonly string[];
   readonly #limit: number;
   readonly #permits: number;
   readonly #placeTtl: number;
   readonly #bargeBound: number;
   readonly #wakePrefix: string;
+  readonly #wakeChannel: WakeChannel | undefined;
   readonly subscribe: Subscribe | undefined;
+  readonly keepAliveInterval: number;
+  readonly readHandOff = parseHandOff;
 
   constructor(
     runner: ScriptRunner,
-    notifier: ReleaseNotifier | undefined,
+    wakeChannel: WakeChannel | undefined,
     keys: SemaphoreKeys,
     shape: PermitShape,
   ) {
     this.#runner = runner;
     this.#keys = keys;
-    this.#waitKeys = [...keys, semaphoreArrivalsKey(keys[0])];
+    const [permitsKey, , waitersKey] = keys;
+    this.#waitKeys = [
+      ...keys,
+      semaphoreArrivalsKey(permitsKey),
+      waiterTermsKey(waitersKey),
+      semaphoreFencesKey(permitsKey),
+    ];
     this.#limit = shape.limit;
     this.#permits = shape.permits;
     this.#placeTtl = queuePlaceTtl(shape.options);
+    this.keepAliveInterval = keepAliveInterval(this.#placeTtl);
     this.#bargeBound = bargeBound(shape.options);
-    this.#wakePrefix = wakeChannelPrefix(keys[0]);
-    // Each waiter listens on a channel of its own: a release wakes only as many as it freed.
-    this.subscribe = subscribeVia(notifier, (token) => this.#wakePrefix + token);
+    this.#wakePrefix = wakeChannelPrefix(permitsKey);
+    this.#wakeChannel = wakeChannel;
+    this.subscribe =
+      wakeChannel === undefined ? undefined : (token, listener) => wakeChannel.listen(token, listener);
   }
 
   async acquire({ token, ttl, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
     const placeTtl = mayQueue ? this.#placeTtl : 0;
-    const args = [token, ttl, this.#permits, this.#limit, fencing ? 1 : 0, placeTtl, this.#bargeBound];
+    const args = [
+      token,
+      ttl,
+      this.#permits,
+      this.#limit,
+      fencing ? 1 : 0,
+      placeTtl,
+      this.#bargeBound,
+      this.#wakePrefix,
+      0,
+      '',
+    ];
+    const channel = this.#wakeChannel;
+    if (mayQueue && channel !== undefined)
+      return sendQueueingAttempt(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#waitKeys, args, channel, true);
     return parseAcquireReply(await runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#waitKeys, args));
   }
 

@@ -57,6 +57,7 @@ local channel = ARGV[8]
 --!include lib/keep-alive.lua
 --!include lib/keep-terms.lua
 --!include lib/leave-waiters.lua
+--!include lib/join-queue.lua
 
 local held = redis.call('HMGET', lockKey, 'owner', 'fence')
 if not held[1] and tonumber(count) > 1 then
@@ -94,16 +95,7 @@ if placeTtl <= 0 then
   end
   return {0, remaining, 0, now}
 end
--- By arrival: after the last waiter even within one ms (as a string: Lua would print the
--- fraction away).
-if not redis.call('ZSCORE', waitersKey, token) then
-  local arrival = now
-  local tail = redis.call('ZRANGE', waitersKey, -1, -1, 'WITHSCORES')
-  if tail[2] and tonumber(tail[2]) >= now then
-    arrival = tonumber(tail[2]) + 0.001
-  end
-  redis.call('ZADD', waitersKey, string.format('%.3f', arrival), token)
-end
+joinQueue(waitersKey, token, now)
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(waitersKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)

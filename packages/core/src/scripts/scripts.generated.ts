@@ -75,11 +75,15 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
-local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
+local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
   if not channel or channel == '' then
     return
   end
-  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
+  local terms = ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' '
+  if permits then
+    terms = terms .. permits .. ' '
+  end
+  redis.call('HSET', termsKey, token, terms .. channel)
   keepAlive(termsKey, placeTtl)
 end
 local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
@@ -88,6 +92,17 @@ local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
     redis.call('HDEL', termsKey, token)
   end
   return redis.call('ZREM', waitersKey, token)
+end
+local function joinQueue(queueKey, token, now)
+  if redis.call('ZSCORE', queueKey, token) then
+    return
+  end
+  local arrival = now
+  local tail = redis.call('ZRANGE', queueKey, -1, -1, 'WITHSCORES')
+  if tail[2] and tonumber(tail[2]) >= now then
+    arrival = tonumber(tail[2]) + 0.001
+  end
+  redis.call('ZADD', queueKey, string.format('%.3f', arrival), token)
 end
 local lockKey = KEYS[1]
 local fenceKey = KEYS[2]
@@ -137,20 +152,13 @@ if placeTtl <= 0 then
   end
   return {0, remaining, 0, now}
 end
-if not redis.call('ZSCORE', waitersKey, token) then
-  local arrival = now
-  local tail = redis.call('ZRANGE', waitersKey, -1, -1, 'WITHSCORES')
-  if tail[2] and tonumber(tail[2]) >= now then
-    arrival = tonumber(tail[2]) + 0.001
-  end
-  redis.call('ZADD', waitersKey, string.format('%.3f', arrival), token)
-end
+joinQueue(waitersKey, token, now)
 redis.call('ZADD', deadlinesKey, now + placeTtl, token)
 keepAlive(waitersKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
 keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
 return {0, remaining, 1, now}`,
-  sha1: 'ac843190140f87d4f34ea11ee9305ab848501abe',
+  sha1: 'be485f5ecec3b13d5dd69925869478c4b2982462',
 });
 
 /**
@@ -271,11 +279,15 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
-local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
+local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
   if not channel or channel == '' then
     return
   end
-  redis.call('HSET', termsKey, token, ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' ' .. channel)
+  local terms = ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' '
+  if permits then
+    terms = terms .. permits .. ' '
+  end
+  redis.call('HSET', termsKey, token, terms .. channel)
   keepAlive(termsKey, placeTtl)
 end
 local lockKey = KEYS[1]
@@ -326,7 +338,7 @@ keepAlive(queueKey, placeTtl)
 keepAlive(deadlinesKey, placeTtl)
 keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel)
 return {0, remaining, redis.call('ZRANK', queueKey, token) + 1, now}`,
-  sha1: 'ce07056f137a884cc6b57ce7bd6e9a7ddd34fcb2',
+  sha1: '923a62b3ae823e51deb2de49e91067c5c03d6b23',
 });
 
 /**
@@ -1130,16 +1142,21 @@ return -1`,
 
 /**
  * semaphore-acquire: takes `permits` permits for this token if that keeps the permits in use
- * within `limit`. A token that already holds its permits (a resent call whose first reply was
- * lost) keeps them with a fresh deadline. Otherwise, when placeTtlMs allows, registers (or
- * refreshes) the token as a waiter, to be woken by a release. Anyone may take free permits
- * (barging keeps them busy while a woken waiter's attempt is on its way), unless waiters have
- * waited more than bargeBoundMs: then the permits are kept for them, oldest first.
+ * within `limit`. A token that already holds its permits (a release handed them to it while this
+ * attempt was on its way, or a resent call whose first reply was lost) keeps them with a fresh
+ * deadline and the fencing token they were given. Otherwise, when placeTtlMs allows, registers
+ * (or refreshes) the token as a waiter, with its hand-off terms, so that a release hands it the
+ * permits (lib/hand-permits.lua). Anyone may take free permits (barging keeps them busy), unless
+ * waiters have waited more than bargeBoundMs: then the permits are kept for them, oldest first.
+ * Permits still free after this token's turn, while others wait, are handed to them here.
  *
  * KEYS[1] permitsKey: the permits, `<token>:<i>` scored by the server ms at which they expire.
  * KEYS[2] fenceKey: the fencing counter.
  * KEYS[3] waitersKey: the waiters, scored by the server ms at which their registration lapses.
  * KEYS[4] arrivalsKey: the same waiters, scored by arrival (server ms).
+ * KEYS[5] termsKey: the waiters' hand-off terms, token -> "ttl claimMs mintFence handOff permits
+ *   channel".
+ * KEYS[6] fencesKey: the fencing tokens of permits handed over, token -> fence.
  * ARGV[1] token: owner token.
  * ARGV[2] ttl: ttl in ms.
  * ARGV[3] permitsArg: permits.
@@ -1148,9 +1165,16 @@ return -1`,
  * ARGV[6] placeTtlMs: how long the waiter registration lasts without a new attempt, in ms; `0` to
  *   not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
  * ARGV[7] bargeBoundMs: how long a waiter may be passed over, in ms.
+ * ARGV[8] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
+ *   earlier versions): such a waiter's channel is this prefix followed by its token.
+ * ARGV[9] handOff: `1` when a release may hand the permits to this waiter (its place ttl is then
+ *   also how long they are kept until the waiter claims them); `0` to only be woken.
+ * ARGV[10] channel: the waiter's Locker's wake channel; empty when it has none (it polls).
  *
  * Returns `{1, permits, fencingToken}` when held afterwards (fencingToken 0 when not minted), or
- * `{0, permitsInUse, registered}` when not, `registered` being 1 when the token now waits.
+ * `{0, permitsInUse, registered, serverNow}` when not, `registered` being 1 when the token now
+ * waits and `serverNow` the server's clock in ms, so that the waiter can place a later hand-off's
+ * server time on its own clock.
  */
 export const SEMAPHORE_ACQUIRE_SCRIPT: LuaScript = Object.freeze({
   name: 'semaphore-acquire',
@@ -1202,10 +1226,76 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
+local function keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
+  if not channel or channel == '' then
+    return
+  end
+  local terms = ttl .. ' ' .. placeTtl .. ' ' .. mintFence .. ' ' .. handOff .. ' '
+  if permits then
+    terms = terms .. permits .. ' '
+  end
+  redis.call('HSET', termsKey, token, terms .. channel)
+  keepAlive(termsKey, placeTtl)
+end
+local function joinQueue(queueKey, token, now)
+  if redis.call('ZSCORE', queueKey, token) then
+    return
+  end
+  local arrival = now
+  local tail = redis.call('ZRANGE', queueKey, -1, -1, 'WITHSCORES')
+  if tail[2] and tonumber(tail[2]) >= now then
+    arrival = tonumber(tail[2]) + 0.001
+  end
+  redis.call('ZADD', queueKey, string.format('%.3f', arrival), token)
+end
+local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+  local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
+  local woken = 0
+  while free > 0 do
+    local head = redis.call('ZRANGE', arrivalsKey, woken, woken)[1]
+    if not head then
+      return
+    end
+    local terms = redis.call('HGET', termsKey, head)
+    local ttl, claimMs, mintFence, handOff, permits, channel
+    if terms then
+      ttl, claimMs, mintFence, handOff, permits, channel =
+        string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (%d+) (.+)$')
+    end
+    if not ttl then
+      redis.call('PUBLISH', wakePrefix .. head, '')
+      woken = woken + 1
+      free = free - 1
+    elseif handOff ~= '1' then
+      redis.call('PUBLISH', channel, head)
+      woken = woken + 1
+      free = free - tonumber(permits)
+    else
+      permits = tonumber(permits)
+      if permits > free then
+        return
+      end
+      local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
+      eachPermit(permitsKey, 'ZADD', head, permits, now + grantedMs)
+      expireAtLatest(permitsKey)
+      local fence = 0
+      if mintFence == '1' then
+        fence = redis.call('INCR', fenceKey)
+        redis.call('HSET', fencesKey, head, fence)
+        keepAlive(fencesKey, tonumber(ttl))
+      end
+      leaveWaiters(arrivalsKey, waitersKey, head, termsKey)
+      redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
+      free = free - permits
+    end
+  end
+end
 local permitsKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local arrivalsKey = KEYS[4]
+local termsKey = KEYS[5]
+local fencesKey = KEYS[6]
 local token = ARGV[1]
 local ttl = ARGV[2]
 local permitsArg = ARGV[3]
@@ -1213,14 +1303,26 @@ local limit = ARGV[4]
 local mintFence = ARGV[5]
 local placeTtlMs = ARGV[6]
 local bargeBoundMs = ARGV[7]
+local wakePrefix = ARGV[8]
+local handOff = ARGV[9]
+local channel = ARGV[10]
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
 if waiting then
-  dropLapsedWaiters(arrivalsKey, waitersKey, now)
+  dropLapsedWaiters(arrivalsKey, waitersKey, now, termsKey)
 end
 local permits = tonumber(permitsArg)
-if not redis.call('ZSCORE', permitsKey, token .. ':1') then
+local result
+if redis.call('ZSCORE', permitsKey, token .. ':1') then
+  eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
+  expireAtLatest(permitsKey)
+  local fence = tonumber(redis.call('HGET', fencesKey, token))
+  if not fence and mintFence == '1' then
+    fence = redis.call('INCR', fenceKey)
+  end
+  result = {1, permits, fence or 0}
+else
   local inUse = redis.call('ZCARD', permitsKey)
   local free = tonumber(limit) - inUse
   local refused = permits > free
@@ -1229,32 +1331,40 @@ if not redis.call('ZSCORE', permitsKey, token .. ':1') then
     local rank = redis.call('ZRANK', arrivalsKey, token)
     refused = overdue > 0 and not (rank and rank < free) and free - permits < overdue
   end
-  if refused then
+  if not refused then
+    if waiting then
+      leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
+    end
+    eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
+    expireAtLatest(permitsKey)
+    local fence = 0
+    if mintFence == '1' then
+      fence = redis.call('INCR', fenceKey)
+    end
+    result = {1, permits, fence}
+  else
     local placeTtl = tonumber(placeTtlMs)
     if placeTtl <= 0 then
       if waiting then
-        leaveWaiters(arrivalsKey, waitersKey, token)
+        leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
       end
-      return {0, inUse, 0}
+      result = {0, inUse, 0, now}
+    else
+      redis.call('ZADD', waitersKey, now + placeTtl, token)
+      joinQueue(arrivalsKey, token, now)
+      expireAtLatest(waitersKey)
+      keepAlive(arrivalsKey, placeTtl)
+      keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
+      waiting = true
+      result = {0, inUse, 1, now}
     end
-    redis.call('ZADD', waitersKey, now + placeTtl, token)
-    redis.call('ZADD', arrivalsKey, 'NX', now, token)
-    expireAtLatest(waitersKey)
-    keepAlive(arrivalsKey, placeTtl)
-    return {0, inUse, 1}
   end
 end
 if waiting then
-  leaveWaiters(arrivalsKey, waitersKey, token)
+  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
 end
-eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
-expireAtLatest(permitsKey)
-local fence = 0
-if mintFence == '1' then
-  fence = redis.call('INCR', fenceKey)
-end
-return {1, permits, fence}`,
-  sha1: '76d5ce78a710fe94462ca861f012d8104876bdba',
+return result`,
+  sha1: '30ea93281704a63bfbac3ab472d2ac372a66757d',
 });
 
 /**
@@ -1354,19 +1464,21 @@ return {
 
 /**
  * semaphore-release: gives back this token's permits, and leaves the waiters (a waiter that gives
- * up calls it too). Then wakes as many registered waiters as there are free permits by the
- * caller's limit, the longest-waiting first, each on its own channel. They stay registered until
- * they take their permits, so a waiter that lost the race keeps its place.
+ * up calls it too; one that gives up just after it was handed permits gives them back like a
+ * holder). Then hands the free permits, by the caller's limit, to the longest-waiting waiters
+ * (lib/hand-permits.lua), each told on its Locker's wake channel.
  *
  * KEYS[1] permitsKey: the permits.
- * KEYS[2] fenceKey: the fencing counter (unused; every semaphore script takes the same keys).
+ * KEYS[2] fenceKey: the fencing counter (for the permits handed over).
  * KEYS[3] waitersKey: the waiters, scored by when their registration lapses.
  * KEYS[4] arrivalsKey: the waiters, scored by arrival.
+ * KEYS[5] termsKey: the waiters' hand-off terms.
+ * KEYS[6] fencesKey: the fencing tokens of permits handed over.
  * ARGV[1] token: owner token.
  * ARGV[2] permits: its permits.
  * ARGV[3] limit: the limit (the caller's).
- * ARGV[4] wakePrefix: the wake channel prefix; a waiter's channel is this prefix followed by its
- *   token.
+ * ARGV[4] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
+ *   earlier versions): such a waiter's channel is this prefix followed by its token.
  *
  * Returns 0 when this token's permits were given back, -1 when it held none (expired, deleted, or
  * never acquired).
@@ -1410,10 +1522,65 @@ local function eachPermit(key, command, token, count, score)
     end
   end
 end
+local function expireAtLatest(key)
+  local latest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')[2]
+  if latest then
+    redis.call('PEXPIREAT', key, latest)
+  end
+end
+local function keepAlive(key, ms)
+  if redis.call('PTTL', key) < ms then
+    redis.call('PEXPIRE', key, ms)
+  end
+end
+local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+  local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
+  local woken = 0
+  while free > 0 do
+    local head = redis.call('ZRANGE', arrivalsKey, woken, woken)[1]
+    if not head then
+      return
+    end
+    local terms = redis.call('HGET', termsKey, head)
+    local ttl, claimMs, mintFence, handOff, permits, channel
+    if terms then
+      ttl, claimMs, mintFence, handOff, permits, channel =
+        string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (%d+) (.+)$')
+    end
+    if not ttl then
+      redis.call('PUBLISH', wakePrefix .. head, '')
+      woken = woken + 1
+      free = free - 1
+    elseif handOff ~= '1' then
+      redis.call('PUBLISH', channel, head)
+      woken = woken + 1
+      free = free - tonumber(permits)
+    else
+      permits = tonumber(permits)
+      if permits > free then
+        return
+      end
+      local grantedMs = math.min(tonumber(ttl), tonumber(claimMs))
+      eachPermit(permitsKey, 'ZADD', head, permits, now + grantedMs)
+      expireAtLatest(permitsKey)
+      local fence = 0
+      if mintFence == '1' then
+        fence = redis.call('INCR', fenceKey)
+        redis.call('HSET', fencesKey, head, fence)
+        keepAlive(fencesKey, tonumber(ttl))
+      end
+      leaveWaiters(arrivalsKey, waitersKey, head, termsKey)
+      redis.call('PUBLISH', channel, head .. ' ' .. fence .. ' ' .. grantedMs .. ' ' .. now)
+      free = free - permits
+    end
+  end
+end
 local permitsKey = KEYS[1]
 local fenceKey = KEYS[2]
 local waitersKey = KEYS[3]
 local arrivalsKey = KEYS[4]
+local termsKey = KEYS[5]
+local fencesKey = KEYS[6]
 local token = ARGV[1]
 local permits = ARGV[2]
 local limit = ARGV[3]
@@ -1422,25 +1589,20 @@ local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
 if waiting then
-  dropLapsedWaiters(arrivalsKey, waitersKey, now)
-  leaveWaiters(arrivalsKey, waitersKey, token)
+  dropLapsedWaiters(arrivalsKey, waitersKey, now, termsKey)
+  leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
 end
 local released = -1
 if redis.call('ZSCORE', permitsKey, token .. ':1') then
   eachPermit(permitsKey, 'ZREM', token, tonumber(permits))
+  redis.call('HDEL', fencesKey, token)
   released = 0
 end
-if not waiting then
-  return released
-end
-local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
-if free > 0 then
-  for _, waiter in ipairs(redis.call('ZRANGE', arrivalsKey, 0, free - 1)) do
-    redis.call('PUBLISH', wakePrefix .. waiter, '')
-  end
+if waiting then
+  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
 end
 return released`,
-  sha1: '0495b429b86c11667a6de4cd3d88ec627f03924b',
+  sha1: '0177bb37c60c4c33805211ac1ee17220fd9854a0',
 });
 
 /** Every script, for preloading and for the SHA-1 test. */

@@ -4,34 +4,13 @@
  * commandstats, summed over every primary.
  */
 import type { Lock, LockerOptions } from '@lock/core';
-import type { ReleaseNotifier } from '@lock/core/adapter';
 import { describe, expect, it } from 'vitest';
 import type { SuiteContext } from '../context.js';
-import {
-  elapse,
-  type RecordingRunner,
-  recordingNotifyingRunner,
-  uniqueName,
-  waitFor,
-  warmWakeChannel,
-} from '../helpers.js';
+import { countingRunner, elapse, uniqueName, waitFor, warmWakeChannel } from '../helpers.js';
 
 /** Registers the tests of this module with `ctx`. */
 export function describeHandOffCommands(ctx: SuiteContext): void {
   const { newLocker, commandStats } = ctx;
-
-  /** A recording runner with notifications that also counts confirmed subscriptions. */
-  function countingRunner(): RecordingRunner & ReleaseNotifier & { confirmed: number } {
-    const inner = recordingNotifyingRunner(ctx.client.runner);
-    const runner = Object.assign(inner, { confirmed: 0 });
-    const subscribe = inner.subscribe;
-    runner.subscribe = async (channel, listener, signal) => {
-      const unsubscribe = await subscribe(channel, listener, signal);
-      runner.confirmed += 1;
-      return unsubscribe;
-    };
-    return runner;
-  }
 
   /**
    * Queues `count` waiters on `name` one after the other (so their arrival order is their index)
@@ -39,7 +18,7 @@ export function describeHandOffCommands(ctx: SuiteContext): void {
    * of what the release caused, with the handle that took the lock.
    */
   async function handOff(name: string, holder: Lock, count: number, options: LockerOptions) {
-    const runner = countingRunner();
+    const runner = countingRunner(ctx.client.runner);
     const locker = newLocker(options, runner);
     await warmWakeChannel(locker, name);
     expect(runner.confirmed).toBe(1);
@@ -83,7 +62,7 @@ export function describeHandOffCommands(ctx: SuiteContext): void {
       it(`${fair ? 'fair' : 'default'} lock: the first waiter of an idle Locker is woken, and takes the lock with one attempt`, async () => {
         const name = uniqueName(fair ? 'wake-cold-fair' : 'wake-cold');
         const holder = await newLocker({ fair }).acquire(name);
-        const runner = countingRunner();
+        const runner = countingRunner(ctx.client.runner);
         const waiter = newLocker({ ...slow, fair }, runner).createLock(name);
         const acquiring = waiter.acquire();
         // It registered before its Locker's wake channel was subscribed: a hand-off could be missed.
@@ -97,7 +76,7 @@ export function describeHandOffCommands(ctx: SuiteContext): void {
       it(`${fair ? 'fair' : 'default'} lock: a waiter whose notifier passes no message on is woken and takes the lock with one attempt`, async () => {
         const name = uniqueName(fair ? 'wake-bare-fair' : 'wake-bare');
         const holder = await newLocker({ fair }).acquire(name);
-        const bare = countingRunner();
+        const bare = countingRunner(ctx.client.runner);
         const subscribe = bare.subscribe;
         bare.subscribe = (channel, listener, signal) => subscribe(channel, () => listener(), signal);
         const locker = newLocker({ ...slow, fair, fencing: true }, bare);

@@ -3,8 +3,9 @@
  * operation.
  */
 import { type Lock, LockAcquireError } from '@lock/core';
+import { ALL_SCRIPTS } from '@lock/core/adapter';
 import { describe, expect, it } from 'vitest';
-import { elapse, recordingNotifyingRunner, recordingRunner, uniqueName, waitFor } from '../helpers.js';
+import { countingRunner, elapse, recordingRunner, uniqueName, waitFor, warmWakeChannel } from '../helpers.js';
 import type { PrimitiveSuiteContext } from '../primitives.js';
 import { rejectionOf, semaphoreTools } from './semaphore-support.js';
 
@@ -13,10 +14,10 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
   const { semaphore, waitersKey } = semaphoreTools(suite);
   describe('semaphore', () => {
     describe('waiting', () => {
-      it('a release wakes one waiter per freed permit, not all of them', async () => {
+      it('the first waiters of idle Lockers are woken one per freed permit, and each takes it with one attempt', async () => {
         const sem = semaphore(uniqueName('wake-one'), { limit: 1 });
         const holder = await sem.acquire();
-        const runners = [1, 2, 3, 4].map(() => recordingNotifyingRunner(suite.client().runner));
+        const runners = [1, 2, 3, 4].map(() => countingRunner(suite.client().runner));
         // retryDelay 5 s and no jitter: within this test a waiter only retries when woken.
         const waiting = runners.map((runner) =>
           semaphore(
@@ -26,12 +27,10 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
           ).createPermit(),
         );
         const acquired = waiting.map((permit) => permit.acquire());
-        // Each waiter: a first attempt (registers), then subscribes to its wake channel.
+        // Each waiter registered before its Locker's wake channel was subscribed, so a release
+        // cannot hand it the permit (it might miss the message): it is woken, and tries itself.
         await waitFor(async () => runners.every((runner) => runner.calls.length === 1), 5_000);
-        await waitFor(
-          async () => ((await command('PUBSUB', 'CHANNELS', `${sem.key}:wake:*`)) as unknown[]).length === 4,
-          5_000,
-        );
+        await waitFor(async () => runners.every((runner) => runner.confirmed === 1), 5_000);
         const started = performance.now();
         expect(await command('ZCARD', waitersKey(sem))).toBe(4);
 
@@ -56,6 +55,122 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
           runners.map((runner) => runner.calls.filter((call) => call === 'semaphore-acquire').length),
         ).toEqual([2, 2, 2, 2]);
         expect(await command('EXISTS', waitersKey(sem))).toBe(0);
+      });
+
+      it('a release hands each freed permit to the longest-waiting waiter, which sends nothing to take it', async () => {
+        const name = uniqueName('hand-permits');
+        const sem = semaphore(name, { limit: 2 });
+        const holder = await sem.acquire({ permits: 2 });
+        const runner = countingRunner(suite.client().runner);
+        const locker = suite.newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 }, runner);
+        const blocker = await suite.newLocker().acquire(`${name}-mutex`);
+        await warmWakeChannel(locker, `${name}-mutex`);
+        await blocker.release();
+        runner.calls.length = 0;
+        const permits = [1, 2, 3, 4].map(() => locker.semaphore(name, { limit: 2 }).createPermit());
+        const acquired: Promise<boolean>[] = [];
+        for (const [index, permit] of permits.entries()) {
+          acquired.push(permit.acquire());
+          await waitFor(async () => runner.calls.length === index + 1, 2_000, 5);
+        }
+        const [first, second, third, fourth] = permits as [Lock, Lock, Lock, Lock];
+        let stats: Record<string, number> = {};
+        stats = await suite.commandsDuring(async () => {
+          await holder.release();
+          expect(await Promise.all(acquired.slice(0, 2))).toEqual([true, true]);
+        });
+        // The release handed both permits over in its one script, and told each new holder.
+        expect(stats).toMatchObject({ evalsha: 1, publish: 2 });
+        expect(third.isHeld || fourth.isHeld).toBe(false);
+        await first.release();
+        expect(await acquired[2]).toBe(true);
+        await second.release();
+        expect(await acquired[3]).toBe(true);
+        // One attempt each (the one that registered it), and fencing tokens in hand-off order.
+        expect(runner.calls.filter((call) => call === 'semaphore-acquire')).toHaveLength(4);
+        const fences = permits.map((permit) => permit.fencingToken ?? Number.NaN);
+        expect([...fences].sort((a, b) => a - b)).toEqual(fences);
+        expect(new Set(fences).size).toBe(4);
+        for (const permit of [third, fourth]) expect(await permit.remainingTime()).toBeGreaterThan(0);
+        await Promise.all([third.release(), fourth.release()]);
+        expect(await command('EXISTS', sem.key, waitersKey(sem), `${sem.key}:fences`)).toBe(0);
+      });
+
+      it('permits that expired are handed to a waiter that waited past the bound, not to a newcomer', async () => {
+        const name = uniqueName('hand-expired');
+        const crashed = await semaphore(name, { limit: 1, ttl: 400, autoRenewal: false }).acquire();
+        const runner = countingRunner(suite.client().runner);
+        const locker = suite.newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 }, runner);
+        const blocker = await suite.newLocker().acquire(`${name}-mutex`);
+        await warmWakeChannel(locker, `${name}-mutex`);
+        await blocker.release();
+        runner.calls.length = 0;
+        const waiter = locker.semaphore(name, { limit: 1 }).createPermit();
+        const acquired = waiter.acquire();
+        await waitFor(async () => runner.calls.length === 1, 2_000, 5);
+        await waitFor(async () => !(await crashed.isLockedByMe()), 3_000);
+        // The newcomer's attempt drops the expired permit; the waiter has waited past the bound
+        // (100 ms), so the permit goes to it, in that same script.
+        expect(await semaphore(name, { limit: 1 }).tryAcquire()).toBeNull();
+        expect(await acquired).toBe(true);
+        expect(runner.calls).toEqual(['semaphore-acquire']);
+        await waiter.release();
+      });
+
+      it('an attempt that arrives after a release handed its permits over reports the fencing token it was given', async () => {
+        const sem = semaphore(uniqueName('hand-race'), { limit: 1 });
+        const keys = [sem.key, `${sem.key}:fence`, waitersKey(sem), `${sem.key}:arrivals`];
+        const allKeys = [...keys, `${waitersKey(sem)}:terms`, `${sem.key}:fences`];
+        const script = (name: string) =>
+          ALL_SCRIPTS.find((candidate) => candidate.name === name)?.source ?? '';
+        const acquire = (token: string, placeTtl: number) =>
+          command(
+            'EVAL',
+            script('semaphore-acquire'),
+            '6',
+            ...allKeys,
+            token,
+            '10000',
+            '1',
+            '1',
+            '1',
+            String(placeTtl),
+            '100',
+            `${sem.key}:wake:`,
+            '1',
+            `${sem.key}-test-channel`,
+          );
+        expect(await acquire('holder', 0)).toEqual([1, 1, 1]);
+        // The waiter registers; the holder's release hands it the permit (fencing token 2).
+        expect(((await acquire('waiter', 5_000)) as unknown[]).slice(0, 3)).toEqual([0, 1, 1]);
+        expect(
+          await command(
+            'EVAL',
+            script('semaphore-release'),
+            '6',
+            ...allKeys,
+            'holder',
+            '1',
+            '1',
+            `${sem.key}:wake:`,
+          ),
+        ).toBe(0);
+        // Its next attempt, sent before it heard of the hand-off, finds the permit its own.
+        expect(await acquire('waiter', 5_000)).toEqual([1, 1, 2]);
+        expect(await command('GET', `${sem.key}:fence`)).toBe('2');
+        expect(
+          await command(
+            'EVAL',
+            script('semaphore-release'),
+            '6',
+            ...allKeys,
+            'waiter',
+            '1',
+            '1',
+            `${sem.key}:wake:`,
+          ),
+        ).toBe(0);
+        expect(await command('EXISTS', ...allKeys.filter((key) => !key.endsWith(':fence')))).toBe(0);
       });
 
       it('tryAcquire makes one attempt, registers no waiter, and returns null when full', async () => {
@@ -245,7 +360,7 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
         // not touched beyond one EXISTS):
         // acquire: TIME ZREMRANGEBYSCORE EXISTS ZSCORE ZCARD ZADD ZRANGE PEXPIREAT INCR;
         // extend:  TIME ZREMRANGEBYSCORE ZSCORE ZADD ZRANGE PEXPIREAT;
-        // release: TIME ZREMRANGEBYSCORE EXISTS ZSCORE ZREM.
+        // release: TIME ZREMRANGEBYSCORE EXISTS ZSCORE ZREM HDEL (a handed-over fencing token).
         expect(stats).toEqual({
           evalsha: rounds * 3,
           time: rounds * 3,
@@ -258,6 +373,7 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
           zrange: rounds * 2,
           pexpireat: rounds * 2,
           incr: rounds,
+          hdel: rounds,
         });
       });
     });
