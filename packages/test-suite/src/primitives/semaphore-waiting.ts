@@ -346,6 +346,12 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
         const warmUp = await sem.acquire();
         await warmUp.extend(100);
         await warmUp.release();
+        // The wake channels of earlier tests' Lockers unsubscribe a second after their last
+        // waiter: not this work's commands.
+        await waitFor(
+          async () => ((await command('PUBSUB', 'CHANNELS', '*wake:*')) as unknown[]).length === 0,
+          5_000,
+        );
 
         const rounds = 10;
         const stats = await suite.commandsDuring(async () => {
