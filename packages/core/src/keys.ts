@@ -49,15 +49,6 @@ export function waiterTermsKey(waitersKey: string): string {
 }
 
 /**
- * The prefix of a waiter's own wake channel, its token following it: a semaphore's waiters, and
- * mutex waiters of earlier versions (which registered no hand-off terms; mutex waiters now listen
- * on their Locker's wake channel).
- */
-export function wakeChannelPrefix(key: string): string {
-  return `${key}:wake:`;
-}
-
-/**
  * The read-write lock called `name`: its writer hash. The `:rw` suffix keeps it apart from a
  * mutex of the same name; its companion keys (`…:rw:readers`, `…:rw:writers-waiting`,
  * `…:rw:fence`, the `…:rw:released` channel) share its `{name}` hash tag.

@@ -9,6 +9,7 @@ import {
   checkReplicaSupport,
   type Deployment,
 } from './deployments/deployment.js';
+import type { HoldProtocol } from './deployments/protocol.js';
 import { RedlockDeployment } from './deployments/redlock.js';
 import { SingleServerDeployment } from './deployments/single-server.js';
 import { LockAcquireError, LockOptionError } from './errors.js';
@@ -75,6 +76,9 @@ export interface LockReport extends LockInspection {
  */
 export type LockedName = string | ((...args: never[]) => string);
 
+/** How many names' mutex protocols a Locker keeps for reuse, per set of shared options. */
+const MAX_SHARED_PROTOCOLS = 1_000;
+
 /**
  * Hands out distributed locks over one {@link ScriptRunner}, or, given an array of runners on
  * independent servers, Redlock locks held by a majority of them (see the constructor).
@@ -96,6 +100,8 @@ export class Locker {
   readonly #callChain: CallChainLocks | undefined;
   #resolvedDefaults: ResolvedLockOptions | undefined;
   #resolvedOneAttempt: ResolvedLockOptions | undefined;
+  readonly #defaultProtocols = new Map<string, HoldProtocol>();
+  readonly #oneAttemptProtocols = new Map<string, HoldProtocol>();
   // Read-write holds by call chain, apart from mutex holds: the names are separate namespaces.
   #readWriteCallChain: CallChainLocks | undefined;
 
@@ -171,8 +177,35 @@ export class Locker {
 
   #createLock(name: string, resolved: ResolvedLockOptions): Lock {
     const key = lockKey(this.prefix, name);
+    return new Lock({
+      name,
+      key,
+      options: resolved,
+      hooks: this.#hooks,
+      protocol: this.#mutex(key, resolved),
+    });
+  }
+
+  /**
+   * The protocol of mutex `key`. A protocol keeps nothing of a handle's, so the handles of one
+   * name made with the Locker's defaults (most calls pass no options) share one, made once; the
+   * store keeps the latest {@link MAX_SHARED_PROTOCOLS} names.
+   */
+  #mutex(key: string, resolved: ResolvedLockOptions): HoldProtocol {
+    const shared =
+      resolved === this.#resolvedDefaults
+        ? this.#defaultProtocols
+        : resolved === this.#resolvedOneAttempt
+          ? this.#oneAttemptProtocols
+          : undefined;
+    const known = shared?.get(key);
+    if (known !== undefined) return known;
     const protocol = this.#deployment.mutex(key, resolved);
-    return new Lock({ name, key, options: resolved, hooks: this.#hooks, protocol });
+    if (shared !== undefined) {
+      if (shared.size >= MAX_SHARED_PROTOCOLS) shared.clear();
+      shared.set(key, protocol);
+    }
+    return protocol;
   }
 
   /**
@@ -247,9 +280,15 @@ export class Locker {
    * @throws {LockOptionError} for an invalid name or option.
    */
   acquire(name: string, options?: AcquireOptions): Promise<Lock>;
-  async acquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
-    if (isLockSet(name)) return acquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
-    return acquireHold(this.#mutexHolds(name), options);
+  // Not `async` (nor `tryAcquire`): returning the front's promise from an async function would
+  // cost another promise and three ticks on every call. Throws become rejections by hand.
+  acquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock> {
+    try {
+      if (isLockSet(name)) return acquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
+      return acquireHold(this.#mutexHolds(name), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**
@@ -267,11 +306,15 @@ export class Locker {
    * @throws {LockOptionError} for an invalid name or option.
    */
   tryAcquire(name: string, options?: AcquireOptions): Promise<Lock | null>;
-  async tryAcquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock | null> {
-    if (isLockSet(name))
-      return tryAcquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
-    checkLockName(name);
-    return tryAcquireHold(this.#mutexHolds(name), options);
+  tryAcquire(name: string | readonly string[], options?: AcquireOptions): Promise<Lock | null> {
+    try {
+      if (isLockSet(name))
+        return tryAcquireHold(this.#lockSetHolds(lockSetMembers(this.prefix, name)), options);
+      checkLockName(name);
+      return tryAcquireHold(this.#mutexHolds(name), options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

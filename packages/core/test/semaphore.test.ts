@@ -30,10 +30,10 @@ describe('Semaphore (pure logic, scripted runner)', () => {
       {
         script: 'semaphore-acquire',
         keys,
-        args: [permit.token, 1_000, 2, 5, 1, 1_300, 200, 'p:{pool}:semaphore:wake:', 0, ''],
+        args: [permit.token, 1_000, 2, 5, 1, 1_300, 200],
       },
       { script: 'semaphore-extend', keys: [keys[0]], args: [permit.token, 500, 0, 2] },
-      { script: 'semaphore-release', keys, args: [permit.token, 2, 5, 'p:{pool}:semaphore:wake:'] },
+      { script: 'semaphore-release', keys, args: [permit.token, 2, 5] },
     ]);
   });
 

@@ -438,15 +438,20 @@ describe('WaitStop', () => {
     expect(listener).toHaveBeenCalledTimes(1);
   });
 
-  it('does not call a listener that was removed', () => {
+  it('does not call a listener that was removed, the first or a later one', () => {
     const stop = new WaitStop(undefined);
     const kept = vi.fn();
     const removed = vi.fn();
+    const removedFirst = vi.fn();
+    stop.onStop(removedFirst);
     stop.onStop(kept);
-    stop.onStop(removed)();
+    stop.onStop(removed);
+    stop.offStop(removed);
+    stop.offStop(removedFirst);
     stop.stop('now');
     expect(kept).toHaveBeenCalledTimes(1);
     expect(removed).not.toHaveBeenCalled();
+    expect(removedFirst).not.toHaveBeenCalled();
   });
 
   it("follows the signal: stopped from the start when already aborted, else on abort, with the signal's reason", () => {

@@ -181,6 +181,21 @@ export function runScript(
   script: LuaScript,
   keys: readonly string[],
   args: readonly ScriptArg[],
+): Promise<unknown>;
+/** …and reads the reply with `read`, in the same promise reaction as the failure mapping. */
+export function runScript<T>(
+  runner: ScriptRunner,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+  read: (reply: unknown) => T,
+): Promise<T>;
+export function runScript(
+  runner: ScriptRunner,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly ScriptArg[],
+  read?: (reply: unknown) => unknown,
 ): Promise<unknown> {
   let call: Promise<unknown>;
   try {
@@ -189,7 +204,7 @@ export function runScript(
     return Promise.reject(new LockRedisError(script.name, error));
   }
   // A runner that breaks its contract and answers synchronously still gets a promise.
-  return (call instanceof Promise ? call : Promise.resolve(call)).then(undefined, failureOf(script));
+  return (call instanceof Promise ? call : Promise.resolve(call)).then(read, failureOf(script));
 }
 
 // One error mapper per script (scripts are module constants), not a closure per call.

@@ -36,7 +36,8 @@ export async function tryAcquireHold<Given extends WithSignal>(
   options: Given | null | undefined,
 ): Promise<Lock | null> {
   const lock = make(withoutSignal(options), true);
-  return (await lock.acquire({ signal: options?.signal })) ? lock : null;
+  // `acquire` reads only the signal of what it is given.
+  return (await lock.acquire(options ?? undefined)) ? lock : null;
 }
 
 /** How {@link runHold} runs a callback. */

@@ -14,9 +14,10 @@
  * Background work never rejects into the void: every outcome ends in either a confirmed renewal
  * or a call to `onLost`, which aborts the lock's signal.
  */
-import { clockDrift, monotonicNow, unrefTimeout } from '../clock.js';
+import { clockDrift, monotonicNow } from '../clock.js';
 import type { LockLostReason } from '../errors.js';
 import { renewalMargin } from '../options.js';
+import { armDeadline, Deadline, disarmDeadline } from './deadline.js';
 
 /** What one renewal found in Redis. */
 export type RenewalResult =
@@ -47,15 +48,16 @@ export interface LeaseParams {
   readonly onLost: (reason: LockLostReason, cause?: unknown) => void;
 }
 
-export class Lease {
+// A Deadline itself, on the queue that does not keep the process alive: a hold that is released
+// within its first renewal interval (most are) arms and disarms a list entry, not a timer.
+export class Lease extends Deadline {
   readonly #params: LeaseParams;
   #validUntil: number;
   // One timer for both the validity deadline and the next renewal, armed for the earlier of the
   // two: a hold costs one timer, not two. Changes that make either later leave the timer alone
   // (it looks again when it fires early and re-arms itself).
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #armed = false;
   // When the armed timer fires; infinite when none is armed.
-  #timerAt = Number.POSITIVE_INFINITY;
   // When the next renewal is due; `undefined` when none is scheduled (one in flight, or none).
   #renewAt: number | undefined;
   #lastRenewalError: unknown;
@@ -76,6 +78,7 @@ export class Lease {
    * auto-renewal, comes before that short validity ends and sets the lock to its ttl.
    */
   constructor(params: LeaseParams, sentAt: number, grantedMs: number = params.ttl) {
+    super();
     this.#params = params;
     this.#validUntil = sentAt + grantedMs - clockDrift(grantedMs);
     if (grantedMs < params.ttl) {
@@ -149,9 +152,8 @@ export class Lease {
   stop(): void {
     this.#stopped = true;
     this.#renewAt = undefined;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerAt = Number.POSITIVE_INFINITY;
+    disarmDeadline(this);
+    this.#armed = false;
   }
 
   /** Arms the timer for the renewal or the deadline, whichever comes first, if that is earlier. */
@@ -163,15 +165,14 @@ export class Lease {
     let delay = Math.max(0, Math.ceil(this.#validUntil - now));
     if (this.#renewAt !== undefined) delay = Math.min(delay, Math.max(0, Math.ceil(this.#renewAt - now)));
     const at = now + delay;
-    if (this.#timer !== undefined && at >= this.#timerAt) return;
-    clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = unrefTimeout(() => this.#wake(), delay);
+    if (this.#armed && at >= this.due) return;
+    this.#armed = true;
+    armDeadline(this, delay, false);
   }
 
-  #wake(): void {
-    this.#timer = undefined;
-    this.#timerAt = Number.POSITIVE_INFINITY;
+  /** @internal The timer of the renewal or the deadline is due. */
+  expire(): void {
+    this.#armed = false;
     if (this.#stopped) return;
     // A renewal due is sent first: when both are due (a stalled event loop), the deadline then
     // finds it in flight, as it would have with a timer each.

@@ -57,6 +57,10 @@ export interface ExtendOptions {
 const TOOK_IT: Promise<boolean> = Promise.resolve(true);
 const TOOK_NOTHING: Promise<boolean> = Promise.resolve(false);
 
+const acquiredOf = (outcome: WaitOutcome): boolean => outcome.acquired;
+const NOT_RELEASED: Promise<boolean> = Promise.resolve(false);
+const reentered = (acquired: boolean): WaitOutcome => ({ acquired, attempts: 1, waited: 0 });
+
 /** Where a handle is in its life. */
 export type LockState = 'unlocked' | 'acquiring' | 'held' | 'released' | 'lost';
 
@@ -104,7 +108,7 @@ export class Lock implements AsyncDisposable {
   // handle's token). The next attempt on this handle waits for it, or the late release could
   // delete the new hold, which uses the same token.
   #cleanup: Promise<void> | undefined;
-  // The acquire in progress, and what stops its wait: release() cancels it.
+  // The acquire in progress (or the last one), and what stops its wait: release() cancels it.
   #acquiring: Promise<WaitOutcome> | undefined;
   #waitStop: WaitStop | undefined;
   // When the attempt that took the lock was sent (or when a release handed it over, on this
@@ -119,7 +123,7 @@ export class Lock implements AsyncDisposable {
   #handOff:
     | { readonly fencingToken: number | undefined; readonly grantedMs: number; readonly heldFrom: number }
     | undefined;
-  // The tail of this handle's re-entries and releases, which run one at a time.
+  // The last of this handle's re-entries and releases, which run one at a time.
   #countChange: Promise<unknown> | undefined;
   // A full release has been sent: what later replies say about the lock is its doing.
   #releaseSent = false;
@@ -194,34 +198,37 @@ export class Lock implements AsyncDisposable {
    * @throws {LockMisuseError} when the handle is spent, already acquiring, or already holds a
    *   non-reentrant lock.
    */
-  async acquire(callOptions?: AcquireCallOptions): Promise<boolean> {
-    return (await this.acquireWithOutcome(callOptions)).acquired;
+  acquire(callOptions?: AcquireCallOptions): Promise<boolean> {
+    return this.acquireWithOutcome(callOptions).then(acquiredOf);
   }
 
   /** @internal `acquire()`, also telling how many attempts it took and how long it waited. */
-  async acquireWithOutcome(callOptions?: AcquireCallOptions | null): Promise<WaitOutcome> {
-    const signal = optionsObject(callOptions)?.signal;
-    checkSignal(signal);
-    this.#assertNotSpent('acquire');
-    if (this.#state === 'acquiring') {
-      throw new LockMisuseError(`Lock "${this.name}" is already being acquired by this handle.`);
-    }
-    if (this.#state === 'held') {
-      if (!this.options.reentrant) {
-        throw new LockMisuseError(
-          `Lock "${this.name}" is already held by this handle; use reentrant: true to enter it again, or extend() to prolong it.`,
-        );
+  // Not `async`, and `acquire` neither: every acquire passes here, and each async layer costs a
+  // promise and a suspended frame. Throws become rejections by hand.
+  acquireWithOutcome(callOptions?: AcquireCallOptions | null): Promise<WaitOutcome> {
+    let signal: AbortSignal | undefined;
+    try {
+      signal = optionsObject(callOptions)?.signal;
+      checkSignal(signal);
+      this.#assertNotSpent('acquire');
+      if (this.#state === 'acquiring') {
+        throw new LockMisuseError(`Lock "${this.name}" is already being acquired by this handle.`);
       }
-      return { acquired: await this.#serialized(() => this.#reenter()), attempts: 1, waited: 0 };
+      if (this.#state === 'held') {
+        if (!this.options.reentrant) {
+          throw new LockMisuseError(
+            `Lock "${this.name}" is already held by this handle; use reentrant: true to enter it again, or extend() to prolong it.`,
+          );
+        }
+        return this.#serialized(() => this.#reenter()).then(reentered);
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     this.#state = 'acquiring';
-    const acquiring = this.#acquireFirstEntry(signal);
-    this.#acquiring = acquiring;
-    try {
-      return await acquiring;
-    } finally {
-      this.#acquiring = undefined;
-    }
+    // Kept after it settled too: it is only awaited while the state is still 'acquiring'.
+    this.#acquiring = this.#acquireFirstEntry(signal);
+    return this.#acquiring;
   }
 
   /**
@@ -238,14 +245,16 @@ export class Lock implements AsyncDisposable {
    *   retries the deletion.
    * @throws {LockMisuseError} when the hold already ended by release or dispose.
    */
-  async release(): Promise<boolean> {
-    this.#assertNotSpent('release', { allowLost: true });
-    if (this.#state === 'acquiring') return this.#cancelAcquire();
-    if (this.#state === 'lost') {
-      await this.#bounded(this.#sendRelease(0), 'release');
-      return false;
+  // Not `async`: every release passes here (see acquireWithOutcome).
+  release(): Promise<boolean> {
+    try {
+      this.#assertNotSpent('release', { allowLost: true });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (this.#state !== 'held') return false;
+    if (this.#state === 'acquiring') return this.#cancelAcquire();
+    if (this.#state === 'lost') return this.#bounded(this.#sendRelease(0), 'release').then(() => false);
+    if (this.#state !== 'held') return NOT_RELEASED;
     return this.#serialized(() => this.#leave(this.#holdCount - 1));
   }
 
@@ -315,7 +324,8 @@ export class Lock implements AsyncDisposable {
     const stop = new WaitStop(signal);
     this.#waitStop = stop;
     this.#handOff = undefined;
-    const subscribe = this.#protocol.subscribe;
+    // A one-attempt wait (tryAcquire) neither subscribes nor is handed the lock.
+    const subscribe = this.options.retryCount === 0 ? undefined : this.#protocol.subscribe;
     let outcome: WaitOutcome;
     try {
       outcome = await waitForLock({
@@ -333,7 +343,7 @@ export class Lock implements AsyncDisposable {
                   listener();
                 }),
         keepAliveInterval: this.#protocol.keepAliveInterval,
-        handedOver: () => this.#takeHandOff(),
+        handedOver: subscribe === undefined ? undefined : () => this.#takeHandOff(),
       });
     } catch (error) {
       this.#state = 'unlocked';
@@ -513,13 +523,11 @@ export class Lock implements AsyncDisposable {
    */
   #serialized<T>(operation: () => Promise<T>): Promise<T> {
     const previous = this.#countChange;
-    // Nothing in flight (the usual case): no chain to wait on, so run it at once.
+    // The first one (for most handles the only one, their release) runs at once. The chain is
+    // never cut: a later one waits one tick on a settled promise, which costs less than a
+    // callback on every change to notice that the chain is idle.
     const next = previous === undefined ? operation() : previous.then(operation, operation);
     this.#countChange = next;
-    const done = () => {
-      if (this.#countChange === next) this.#countChange = undefined;
-    };
-    void next.then(done, done);
     return next;
   }
 

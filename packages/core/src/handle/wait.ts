@@ -72,7 +72,35 @@ export interface WaitParams {
  *
  * A wait of one attempt (`retryCount: 0`) sends it and returns: it never sleeps or subscribes.
  */
-export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
+export function waitForLock(params: WaitParams): Promise<WaitOutcome> {
+  return params.options.retryCount === 0 ? attemptOnce(params) : waitWithRetries(params);
+}
+
+/**
+ * A wait of one attempt (`retryCount: 0`): sends it and returns; it never sleeps or subscribes.
+ * Not `async`: this is every `tryAcquire`'s path.
+ */
+function attemptOnce(params: WaitParams): Promise<WaitOutcome> {
+  const { stop, lockName } = params;
+  const startedAt = monotonicNow();
+  const outcome = (acquired: boolean): WaitOutcome => ({
+    acquired,
+    attempts: 1,
+    waited: monotonicNow() - startedAt,
+  });
+  if (stop.stopped) {
+    return Promise.reject(aborted(lockName, { acquired: false, attempts: 0, waited: 0 }, stop.reason));
+  }
+  const settleBy = startedAt + params.options.waitTimeout + WAIT_TIMEOUT_MARGIN;
+  return raceWithStop(params.attempt(false, settleBy), stop, params.onAbandonedAttempt).then(
+    outcome,
+    (error: unknown) => {
+      throw error instanceof AbortedWait ? aborted(lockName, outcome(false), error.reason) : error;
+    },
+  );
+}
+
+async function waitWithRetries(params: WaitParams): Promise<WaitOutcome> {
   const { options, stop } = params;
   const startedAt = monotonicNow();
   const budgetEnd = startedAt + options.waitTimeout;
@@ -85,17 +113,6 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
   });
   if (stop.stopped) throw aborted(params.lockName, outcome(false), stop.reason);
 
-  if (options.retryCount === 0) {
-    // One attempt that may not queue: no sleep, no doorbell, no subscription.
-    attempts = 1;
-    const attempt = params.attempt(false, settleBy);
-    try {
-      return outcome(await raceWithStop(attempt, stop, () => params.onAbandonedAttempt(attempt)));
-    } catch (error) {
-      throw error instanceof AbortedWait ? aborted(params.lockName, outcome(false), error.reason) : error;
-    }
-  }
-
   const doorbell = new Doorbell();
   let unsubscribe: Unsubscribe | undefined;
   // The last attempt failed because of Redis (not because the lock was held).
@@ -107,7 +124,7 @@ export async function waitForLock(params: WaitParams): Promise<WaitOutcome> {
       attempts += 1;
       const attempt = params.attempt(mayQueue, settleBy);
       try {
-        const acquired = await raceWithStop(attempt, stop, () => params.onAbandonedAttempt(attempt));
+        const acquired = await raceWithStop(attempt, stop, params.onAbandonedAttempt);
         if (acquired) return outcome(true);
         lastFailure = undefined;
       } catch (error) {
@@ -183,7 +200,10 @@ function subscribeInBackground(params: WaitParams, doorbell: Doorbell): Unsubscr
 export class WaitStop {
   #stopped = false;
   #reason: unknown;
-  readonly #listeners = new Set<() => void>();
+  // A wait does one thing at a time (an attempt, or a sleep), so one listener is the rule; more
+  // are kept in a set made only then.
+  #listener: (() => void) | undefined;
+  #moreListeners: Set<() => void> | undefined;
   readonly #signal: AbortSignal | undefined;
   readonly #onSignal: (() => void) | undefined;
 
@@ -212,14 +232,28 @@ export class WaitStop {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#reason = reason;
-    for (const listener of [...this.#listeners]) listener();
-    this.#listeners.clear();
+    const listener = this.#listener;
+    const more = this.#moreListeners;
+    this.#listener = undefined;
+    this.#moreListeners = undefined;
+    listener?.();
+    for (const other of more ?? []) other();
   }
 
-  /** Calls `listener` once when the wait is stopped; returns what removes it. */
-  onStop(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /** Calls `listener` once when the wait is stopped, unless {@link WaitStop.offStop} comes first. */
+  onStop(listener: () => void): void {
+    if (this.#listener === undefined) {
+      this.#listener = listener;
+      return;
+    }
+    this.#moreListeners ??= new Set();
+    this.#moreListeners.add(listener);
+  }
+
+  /** Removes a listener given to {@link WaitStop.onStop}. */
+  offStop(listener: () => void): void {
+    if (this.#listener === listener) this.#listener = undefined;
+    else this.#moreListeners?.delete(listener);
   }
 
   /** Detaches from the caller's signal. */
@@ -255,15 +289,16 @@ class Doorbell {
         resolve();
         return;
       }
-      const finish = () => {
-        clearTimeout(timer);
-        removeListener();
-        this.#wake = undefined;
-      };
-      const removeListener = stop.onStop(() => {
+      const onStop = () => {
         finish();
         reject(new AbortedWait(stop.reason));
-      });
+      };
+      const finish = () => {
+        clearTimeout(timer);
+        stop.offStop(onStop);
+        this.#wake = undefined;
+      };
+      stop.onStop(onStop);
       // Not unref'd: the caller is waiting for this acquire, so it keeps the process alive.
       const timer = setTimeout(
         () => {
@@ -289,24 +324,29 @@ class AbortedWait {
  * Settles with `operation`, or rejects with `AbortedWait` as soon as `stop` stops; then
  * `onAbandoned` is called so the caller can clean up after the operation that is still running.
  */
-function raceWithStop<T>(operation: Promise<T>, stop: WaitStop, onAbandoned: () => void): Promise<T> {
+function raceWithStop<T>(
+  operation: Promise<T>,
+  stop: WaitStop,
+  onAbandoned: (operation: Promise<T>) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
-    const removeListener = stop.onStop(() => {
+    const onStop = () => {
       if (settled) return;
       settled = true;
       reject(new AbortedWait(stop.reason));
-      onAbandoned();
-    });
+      onAbandoned(operation);
+    };
+    stop.onStop(onStop);
     operation.then(
       (value) => {
-        removeListener();
+        stop.offStop(onStop);
         if (settled) return;
         settled = true;
         resolve(value);
       },
       (error: unknown) => {
-        removeListener();
+        stop.offStop(onStop);
         if (settled) return;
         settled = true;
         reject(error);

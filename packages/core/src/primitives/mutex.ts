@@ -27,7 +27,6 @@ import {
   queueDeadlinesKey,
   queueKey,
   waiterTermsKey,
-  wakeChannelPrefix,
 } from '../keys.js';
 import type { ResolvedLockOptions } from '../options.js';
 import type { LuaScript, ScriptArg, ScriptRunner } from '../port/runner.js';
@@ -60,7 +59,6 @@ export function mutexProtocol(
 class MutexProtocol implements HoldProtocol {
   protected readonly runner: ScriptRunner;
   protected readonly lockKeys: readonly [lock: string, fencingCounter: string];
-  protected readonly wakePrefix: string;
   protected readonly placeTtl: number;
   protected readonly wakeChannel: WakeChannel | undefined;
   // A release may hand the lock to this handle's token while it waits: not when the hold must be
@@ -85,7 +83,6 @@ class MutexProtocol implements HoldProtocol {
     this.wakeChannel = wakeChannel;
     this.#mayHandOff = options.replicas === undefined;
     this.readHandOff = this.#mayHandOff ? parseHandOff : undefined;
-    this.wakePrefix = wakeChannelPrefix(key);
     this.placeTtl = queuePlaceTtl(options);
     this.keepAliveInterval = keepAliveInterval(this.placeTtl);
     this.#bargeBound = bargeBound(options);
@@ -94,12 +91,15 @@ class MutexProtocol implements HoldProtocol {
       wakeChannel === undefined ? undefined : (token, listener) => wakeChannel.listen(token, listener);
   }
 
-  async acquire({ token, ttl, holdCount, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
+  acquire({ token, ttl, holdCount, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
     const placeTtl = mayQueue ? this.placeTtl : 0;
-    const args = [token, ttl, holdCount, fencing ? 1 : 0, placeTtl, this.#bargeBound, 0, ''];
-    if (mayQueue && this.wakeChannel !== undefined)
+    if (mayQueue && this.wakeChannel !== undefined) {
+      const args = [token, ttl, holdCount, fencing ? 1 : 0, placeTtl, this.#bargeBound, 0, ''];
       return this.queueingAttempt(ACQUIRE_SCRIPT, this.#waiterKeys, args, this.wakeChannel);
-    return parseAcquireReply(await runScript(this.runner, ACQUIRE_SCRIPT, this.#waiterKeys, args));
+    }
+    // Without the hand-off arguments: every argument is encoded and sent on every call.
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, placeTtl, this.#bargeBound];
+    return runScript(this.runner, ACQUIRE_SCRIPT, this.#waiterKeys, args, parseAcquireReply);
   }
 
   protected queueingAttempt(
@@ -111,14 +111,13 @@ class MutexProtocol implements HoldProtocol {
     return sendQueueingAttempt(this.runner, script, keys, args, channel, this.#mayHandOff);
   }
 
-  async release(token: string, holdCount: number): Promise<ReleaseResult> {
-    const args = [token, holdCount, '', this.wakePrefix];
-    return releaseResult(await runScript(this.runner, RELEASE_SCRIPT, this.#waiterKeys, args));
+  release(token: string, holdCount: number): Promise<ReleaseResult> {
+    return runScript(this.runner, RELEASE_SCRIPT, this.#waiterKeys, [token, holdCount], releaseResult);
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
+  extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const args = [token, ms, replace ? 1 : 0];
-    return extendResult(await runScript(this.runner, EXTEND_SCRIPT, this.lockKeys, args));
+    return runScript(this.runner, EXTEND_SCRIPT, this.lockKeys, args, extendResult);
   }
 
   async status(token: string): Promise<HoldStatus> {
@@ -141,22 +140,19 @@ class FairMutexProtocol extends MutexProtocol {
     this.#fairKeys = [...this.lockKeys, queue, queueDeadlinesKey(key), waiterTermsKey(queue)];
   }
 
-  override async acquire({
-    token,
-    ttl,
-    holdCount,
-    fencing,
-    mayQueue,
-  }: AcquireRequest): Promise<AcquireReply> {
-    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0, 0, ''];
-    if (mayQueue && this.wakeChannel !== undefined)
+  override acquire({ token, ttl, holdCount, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
+    if (mayQueue && this.wakeChannel !== undefined) {
+      const args = [token, ttl, holdCount, fencing ? 1 : 0, this.placeTtl, 0, ''];
       return this.queueingAttempt(FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args, this.wakeChannel);
-    return parseAcquireReply(await runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args));
+    }
+    const args = [token, ttl, holdCount, fencing ? 1 : 0, mayQueue ? this.placeTtl : 0];
+    return runScript(this.runner, FAIR_ACQUIRE_SCRIPT, this.#fairKeys, args, parseAcquireReply);
   }
 
-  override async release(token: string, holdCount: number): Promise<ReleaseResult> {
-    const args = [token, holdCount, this.wakePrefix];
-    return releaseResult(await runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, args));
+  override release(token: string, holdCount: number): Promise<ReleaseResult> {
+    return runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, [token, holdCount]).then(
+      releaseResult,
+    );
   }
 }
 

@@ -40,7 +40,6 @@ import {
   semaphoreKey,
   semaphoreWaitersKey,
   waiterTermsKey,
-  wakeChannelPrefix,
 } from '../keys.js';
 import {
   checkLockName,
@@ -315,7 +314,6 @@ export class SemaphoreProtocol implements HoldProtocol {
   readonly #permits: number;
   readonly #placeTtl: number;
   readonly #bargeBound: number;
-  readonly #wakePrefix: string;
   readonly #wakeChannel: WakeChannel | undefined;
   readonly subscribe: Subscribe | undefined;
   readonly keepAliveInterval: number;
@@ -341,40 +339,30 @@ export class SemaphoreProtocol implements HoldProtocol {
     this.#placeTtl = queuePlaceTtl(shape.options);
     this.keepAliveInterval = keepAliveInterval(this.#placeTtl);
     this.#bargeBound = bargeBound(shape.options);
-    this.#wakePrefix = wakeChannelPrefix(permitsKey);
     this.#wakeChannel = wakeChannel;
     this.subscribe =
       wakeChannel === undefined ? undefined : (token, listener) => wakeChannel.listen(token, listener);
   }
 
-  async acquire({ token, ttl, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
+  acquire({ token, ttl, fencing, mayQueue }: AcquireRequest): Promise<AcquireReply> {
     const placeTtl = mayQueue ? this.#placeTtl : 0;
-    const args = [
-      token,
-      ttl,
-      this.#permits,
-      this.#limit,
-      fencing ? 1 : 0,
-      placeTtl,
-      this.#bargeBound,
-      this.#wakePrefix,
-      0,
-      '',
-    ];
+    const args = [token, ttl, this.#permits, this.#limit, fencing ? 1 : 0, placeTtl, this.#bargeBound];
     const channel = this.#wakeChannel;
-    if (mayQueue && channel !== undefined)
+    if (mayQueue && channel !== undefined) {
+      args.push(0, '');
       return sendQueueingAttempt(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#waitKeys, args, channel, true);
-    return parseAcquireReply(await runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#waitKeys, args));
+    }
+    return runScript(this.#runner, SEMAPHORE_ACQUIRE_SCRIPT, this.#waitKeys, args, parseAcquireReply);
   }
 
-  async release(token: string, _holdCount: number): Promise<ReleaseResult> {
-    const args = [token, this.#permits, this.#limit, this.#wakePrefix];
-    return releaseResult(await runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#waitKeys, args));
+  release(token: string, _holdCount: number): Promise<ReleaseResult> {
+    const args = [token, this.#permits, this.#limit];
+    return runScript(this.#runner, SEMAPHORE_RELEASE_SCRIPT, this.#waitKeys, args, releaseResult);
   }
 
-  async extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
+  extend(token: string, ms: number, replace: boolean): Promise<ExtendResult> {
     const args = [token, ms, replace ? 1 : 0, this.#permits];
-    return extendResult(await runScript(this.#runner, SEMAPHORE_EXTEND_SCRIPT, [this.#keys[0]], args));
+    return runScript(this.#runner, SEMAPHORE_EXTEND_SCRIPT, [this.#keys[0]], args, extendResult);
   }
 
   async status(token: string): Promise<HoldStatus> {

@@ -29,7 +29,8 @@
 -- ARGV[6] bargeBoundMs (optional): how long the longest-waiting waiter may be passed over, in ms.
 -- ARGV[7] handOff (optional): `1` when a release may hand the lock to this waiter (its place ttl is
 --   then also how long the hand-off lasts until the waiter claims it); `0` to only be woken.
--- ARGV[8] channel (optional): the waiter's Locker's wake channel; empty when it has none (it polls).
+-- ARGV[8] channel (optional): the waiter's Locker's wake channel; empty or absent when it has none
+--   (it polls).
 --
 -- Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
 -- the ttl; fencingToken 0 when not minted), or `{0, pttl, registered}` when another owner holds

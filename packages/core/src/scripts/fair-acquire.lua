@@ -15,8 +15,10 @@
 -- ARGV[4] mintFence: `1` to mint a fencing token.
 -- ARGV[5] placeTtlMs: how long this waiter's place lasts without a new attempt, in ms; `0` to not
 --   queue (a last attempt, or `tryAcquire`).
--- ARGV[6] handOff: `1` when a release may hand the lock to this waiter; `0` to only be woken.
--- ARGV[7] channel: the waiter's Locker's wake channel; empty when it has none (it polls).
+-- ARGV[6] handOff (optional): `1` when a release may hand the lock to this waiter; `0` to only be
+--   woken.
+-- ARGV[7] channel (optional): the waiter's Locker's wake channel; empty or absent when it has none
+--   (it polls).
 --
 -- Returns `{1, count, fencingToken}` when held; `{0, pttl, position}` when not, with the holder's
 -- remaining ms (-2 when the lock is free but others are first in line, or for a re-entry into a

@@ -10,8 +10,6 @@
 -- KEYS[5] termsKey: the queued waiters' hand-off terms.
 -- ARGV[1] token: owner token.
 -- ARGV[2] countAfter: the hold count after this call (0 releases fully).
--- ARGV[3] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
---   earlier versions): such a waiter's channel is this prefix followed by its token.
 --
 -- Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
 -- hold the lock.
@@ -22,12 +20,15 @@ local deadlinesKey = KEYS[4]
 local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
-local wakePrefix = ARGV[3]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
 --!include lib/take-lock.lua
 --!include lib/leave-waiters.lua
 --!include lib/hand-to-head.lua
+
+-- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
+-- by their token: a channel name, not a key, so it need not be passed in.
+local wakePrefix = lockKey .. ':wake:'
 
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)

@@ -15,11 +15,9 @@
 -- KEYS[5] termsKey (optional): the waiters' hand-off terms.
 -- ARGV[1] token: owner token.
 -- ARGV[2] countAfter: the hold count after this call (0 releases fully).
--- ARGV[3] channel: the channel to publish the release on when there are no waiters keys; empty to
---   publish nothing (Redlock's clean-up of a failed attempt, which frees no lock anyone could take
---   and must not wake its own waiter).
--- ARGV[4] wakePrefix (optional): the wake channel prefix of waiters that registered no terms
---   (clients of earlier versions): such a waiter's channel is this prefix followed by its token.
+-- ARGV[3] channel (optional): the channel to publish the release on when there are no waiters
+--   keys; empty or absent to publish nothing (Redlock's clean-up of a failed attempt, which frees
+--   no lock anyone could take and must not wake its own waiter).
 --
 -- Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
 -- hold the lock (expired, or taken by someone else).
@@ -31,12 +29,15 @@ local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local channel = ARGV[3]
-local wakePrefix = ARGV[4]
 --!include lib/server-now.lua
 --!include lib/drop-lapsed-waiters.lua
 --!include lib/take-lock.lua
 --!include lib/leave-waiters.lua
 --!include lib/hand-to-head.lua
+
+-- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
+-- by their token: a channel name, not a key, so it need not be passed in.
+local wakePrefix = lockKey .. ':wake:'
 
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
@@ -58,7 +59,7 @@ if count <= 0 then
   redis.call('DEL', lockKey)
   if waiting then
     handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
-  elseif not waitersKey and channel ~= '' then
+  elseif not waitersKey and channel and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end
   return 0

@@ -35,7 +35,8 @@ import type { LuaScript } from '../port/runner.js';
  * ARGV[6] bargeBoundMs (optional): how long the longest-waiting waiter may be passed over, in ms.
  * ARGV[7] handOff (optional): `1` when a release may hand the lock to this waiter (its place ttl is
  *   then also how long the hand-off lasts until the waiter claims it); `0` to only be woken.
- * ARGV[8] channel (optional): the waiter's Locker's wake channel; empty when it has none (it polls).
+ * ARGV[8] channel (optional): the waiter's Locker's wake channel; empty or absent when it has none
+ *   (it polls).
  *
  * Returns `{1, count, fencingToken}` when the token holds the lock afterwards (its expiry set to
  * the ttl; fencingToken 0 when not minted), or `{0, pttl, registered}` when another owner holds
@@ -234,8 +235,10 @@ return prolong(lockKey, ms, replace)`,
  * ARGV[4] mintFence: `1` to mint a fencing token.
  * ARGV[5] placeTtlMs: how long this waiter's place lasts without a new attempt, in ms; `0` to not
  *   queue (a last attempt, or `tryAcquire`).
- * ARGV[6] handOff: `1` when a release may hand the lock to this waiter; `0` to only be woken.
- * ARGV[7] channel: the waiter's Locker's wake channel; empty when it has none (it polls).
+ * ARGV[6] handOff (optional): `1` when a release may hand the lock to this waiter; `0` to only be
+ *   woken.
+ * ARGV[7] channel (optional): the waiter's Locker's wake channel; empty or absent when it has none
+ *   (it polls).
  *
  * Returns `{1, count, fencingToken}` when held; `{0, pttl, position}` when not, with the holder's
  * remaining ms (-2 when the lock is free but others are first in line, or for a re-entry into a
@@ -354,8 +357,6 @@ return {0, remaining, redis.call('ZRANK', queueKey, token) + 1, now}`,
  * KEYS[5] termsKey: the queued waiters' hand-off terms.
  * ARGV[1] token: owner token.
  * ARGV[2] countAfter: the hold count after this call (0 releases fully).
- * ARGV[3] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
- *   earlier versions): such a waiter's channel is this prefix followed by its token.
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock.
@@ -422,7 +423,7 @@ local deadlinesKey = KEYS[4]
 local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
-local wakePrefix = ARGV[3]
+local wakePrefix = lockKey .. ':wake:'
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
 leaveWaiters(queueKey, deadlinesKey, token, termsKey)
@@ -441,7 +442,7 @@ if count <= 0 then
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '85b8e6a8d397276199b183e3e52df9342cc8141a',
+  sha1: '899a842e92ef3ed3a28cea59f3720793d806b67b',
 });
 
 /**
@@ -710,11 +711,9 @@ return -1`,
  * KEYS[5] termsKey (optional): the waiters' hand-off terms.
  * ARGV[1] token: owner token.
  * ARGV[2] countAfter: the hold count after this call (0 releases fully).
- * ARGV[3] channel: the channel to publish the release on when there are no waiters keys; empty to
- *   publish nothing (Redlock's clean-up of a failed attempt, which frees no lock anyone could take
- *   and must not wake its own waiter).
- * ARGV[4] wakePrefix (optional): the wake channel prefix of waiters that registered no terms
- *   (clients of earlier versions): such a waiter's channel is this prefix followed by its token.
+ * ARGV[3] channel (optional): the channel to publish the release on when there are no waiters
+ *   keys; empty or absent to publish nothing (Redlock's clean-up of a failed attempt, which frees
+ *   no lock anyone could take and must not wake its own waiter).
  *
  * Returns the remaining hold count (0 when the key was deleted), or -1 when this token does not
  * hold the lock (expired, or taken by someone else).
@@ -782,7 +781,7 @@ local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local channel = ARGV[3]
-local wakePrefix = ARGV[4]
+local wakePrefix = lockKey .. ':wake:'
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
 local now
@@ -803,14 +802,14 @@ if count <= 0 then
   redis.call('DEL', lockKey)
   if waiting then
     handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
-  elseif not waitersKey and channel ~= '' then
+  elseif not waitersKey and channel and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end
   return 0
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '9e1419b4f4607e0c2d80631c3ff719ab4cf6bc3e',
+  sha1: 'eb9189372dabf8cb60757219a741e7e428d3e6f6',
 });
 
 /**
@@ -1165,11 +1164,10 @@ return -1`,
  * ARGV[6] placeTtlMs: how long the waiter registration lasts without a new attempt, in ms; `0` to
  *   not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
  * ARGV[7] bargeBoundMs: how long a waiter may be passed over, in ms.
- * ARGV[8] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
- *   earlier versions): such a waiter's channel is this prefix followed by its token.
- * ARGV[9] handOff: `1` when a release may hand the permits to this waiter (its place ttl is then
- *   also how long they are kept until the waiter claims them); `0` to only be woken.
- * ARGV[10] channel: the waiter's Locker's wake channel; empty when it has none (it polls).
+ * ARGV[8] handOff (optional): `1` when a release may hand the permits to this waiter (its place
+ *   ttl is then also how long they are kept until the waiter claims them); `0` to only be woken.
+ * ARGV[9] channel (optional): the waiter's Locker's wake channel; empty or absent when it has none
+ *   (it polls).
  *
  * Returns `{1, permits, fencingToken}` when held afterwards (fencingToken 0 when not minted), or
  * `{0, permitsInUse, registered, serverNow}` when not, `registered` being 1 when the token now
@@ -1303,9 +1301,9 @@ local limit = ARGV[4]
 local mintFence = ARGV[5]
 local placeTtlMs = ARGV[6]
 local bargeBoundMs = ARGV[7]
-local wakePrefix = ARGV[8]
-local handOff = ARGV[9]
-local channel = ARGV[10]
+local handOff = ARGV[8]
+local channel = ARGV[9]
+local wakePrefix = permitsKey .. ':wake:'
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
@@ -1364,7 +1362,7 @@ if waiting then
   handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
 end
 return result`,
-  sha1: '30ea93281704a63bfbac3ab472d2ac372a66757d',
+  sha1: '4a834280e391fa07dd11695f36219c32d9da3011',
 });
 
 /**
@@ -1477,8 +1475,6 @@ return {
  * ARGV[1] token: owner token.
  * ARGV[2] permits: its permits.
  * ARGV[3] limit: the limit (the caller's).
- * ARGV[4] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
- *   earlier versions): such a waiter's channel is this prefix followed by its token.
  *
  * Returns 0 when this token's permits were given back, -1 when it held none (expired, deleted, or
  * never acquired).
@@ -1584,7 +1580,7 @@ local fencesKey = KEYS[6]
 local token = ARGV[1]
 local permits = ARGV[2]
 local limit = ARGV[3]
-local wakePrefix = ARGV[4]
+local wakePrefix = permitsKey .. ':wake:'
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
@@ -1602,7 +1598,7 @@ if waiting then
   handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
 end
 return released`,
-  sha1: '0177bb37c60c4c33805211ac1ee17220fd9854a0',
+  sha1: '00a451d0e1c04d2082485f7bf28b7c35262f3abc',
 });
 
 /** Every script, for preloading and for the SHA-1 test. */

@@ -22,11 +22,10 @@
 -- ARGV[6] placeTtlMs: how long the waiter registration lasts without a new attempt, in ms; `0` to
 --   not register (a last attempt, or `tryAcquire`), which also leaves the waiters.
 -- ARGV[7] bargeBoundMs: how long a waiter may be passed over, in ms.
--- ARGV[8] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
---   earlier versions): such a waiter's channel is this prefix followed by its token.
--- ARGV[9] handOff: `1` when a release may hand the permits to this waiter (its place ttl is then
---   also how long they are kept until the waiter claims them); `0` to only be woken.
--- ARGV[10] channel: the waiter's Locker's wake channel; empty when it has none (it polls).
+-- ARGV[8] handOff (optional): `1` when a release may hand the permits to this waiter (its place
+--   ttl is then also how long they are kept until the waiter claims them); `0` to only be woken.
+-- ARGV[9] channel (optional): the waiter's Locker's wake channel; empty or absent when it has none
+--   (it polls).
 --
 -- Returns `{1, permits, fencingToken}` when held afterwards (fencingToken 0 when not minted), or
 -- `{0, permitsInUse, registered, serverNow}` when not, `registered` being 1 when the token now
@@ -45,9 +44,8 @@ local limit = ARGV[4]
 local mintFence = ARGV[5]
 local placeTtlMs = ARGV[6]
 local bargeBoundMs = ARGV[7]
-local wakePrefix = ARGV[8]
-local handOff = ARGV[9]
-local channel = ARGV[10]
+local handOff = ARGV[8]
+local channel = ARGV[9]
 --!include lib/server-now.lua
 --!include lib/drop-expired.lua
 --!include lib/drop-lapsed-waiters.lua
@@ -58,6 +56,10 @@ local channel = ARGV[10]
 --!include lib/keep-terms.lua
 --!include lib/join-queue.lua
 --!include lib/hand-permits.lua
+
+-- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
+-- by their token: a channel name, not a key, so it need not be passed in.
+local wakePrefix = permitsKey .. ':wake:'
 
 local now = serverNowMs()
 dropExpired(permitsKey, now)

@@ -12,8 +12,6 @@
 -- ARGV[1] token: owner token.
 -- ARGV[2] permits: its permits.
 -- ARGV[3] limit: the limit (the caller's).
--- ARGV[4] wakePrefix: the wake channel prefix of waiters that registered no terms (clients of
---   earlier versions): such a waiter's channel is this prefix followed by its token.
 --
 -- Returns 0 when this token's permits were given back, -1 when it held none (expired, deleted, or
 -- never acquired).
@@ -26,7 +24,6 @@ local fencesKey = KEYS[6]
 local token = ARGV[1]
 local permits = ARGV[2]
 local limit = ARGV[3]
-local wakePrefix = ARGV[4]
 --!include lib/server-now.lua
 --!include lib/drop-expired.lua
 --!include lib/drop-lapsed-waiters.lua
@@ -35,6 +32,10 @@ local wakePrefix = ARGV[4]
 --!include lib/expire-at-latest.lua
 --!include lib/keep-alive.lua
 --!include lib/hand-permits.lua
+
+-- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
+-- by their token: a channel name, not a key, so it need not be passed in.
+local wakePrefix = permitsKey .. ':wake:'
 
 local now = serverNowMs()
 dropExpired(permitsKey, now)

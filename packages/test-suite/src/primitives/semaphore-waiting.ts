@@ -12,6 +12,21 @@ import { rejectionOf, semaphoreTools } from './semaphore-support.js';
 export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
   const { command } = suite;
   const { semaphore, waitersKey } = semaphoreTools(suite);
+  /**
+   * A Locker whose wake channel is already subscribed, so that its waiters may be handed permits
+   * (it warms up on a mutex named after `name`), over a recording runner cleared afterwards. Its
+   * waiters retry only every 5 s: within a test they take permits only when handed them.
+   */
+  async function warmedLocker(name: string) {
+    const runner = countingRunner(suite.client().runner);
+    const locker = suite.newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 }, runner);
+    const blocker = await suite.newLocker().acquire(`${name}-mutex`);
+    await warmWakeChannel(locker, `${name}-mutex`);
+    await blocker.release();
+    runner.calls.length = 0;
+    return { runner, locker };
+  }
+
   describe('semaphore', () => {
     describe('waiting', () => {
       it('the first waiters of idle Lockers are woken one per freed permit, and each takes it with one attempt', async () => {
@@ -61,12 +76,7 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
         const name = uniqueName('hand-permits');
         const sem = semaphore(name, { limit: 2 });
         const holder = await sem.acquire({ permits: 2 });
-        const runner = countingRunner(suite.client().runner);
-        const locker = suite.newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 }, runner);
-        const blocker = await suite.newLocker().acquire(`${name}-mutex`);
-        await warmWakeChannel(locker, `${name}-mutex`);
-        await blocker.release();
-        runner.calls.length = 0;
+        const { runner, locker } = await warmedLocker(name);
         const permits = [1, 2, 3, 4].map(() => locker.semaphore(name, { limit: 2 }).createPermit());
         const acquired: Promise<boolean>[] = [];
         for (const [index, permit] of permits.entries()) {
@@ -99,12 +109,7 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
       it('permits that expired are handed to a waiter that waited past the bound, not to a newcomer', async () => {
         const name = uniqueName('hand-expired');
         const crashed = await semaphore(name, { limit: 1, ttl: 400, autoRenewal: false }).acquire();
-        const runner = countingRunner(suite.client().runner);
-        const locker = suite.newLocker({ retryDelay: 5_000, retryJitter: 0, retryCount: 3 }, runner);
-        const blocker = await suite.newLocker().acquire(`${name}-mutex`);
-        await warmWakeChannel(locker, `${name}-mutex`);
-        await blocker.release();
-        runner.calls.length = 0;
+        const { runner, locker } = await warmedLocker(name);
         const waiter = locker.semaphore(name, { limit: 1 }).createPermit();
         const acquired = waiter.acquire();
         await waitFor(async () => runner.calls.length === 1, 2_000, 5);
@@ -123,53 +128,26 @@ export function describeSemaphoreWaiting(suite: PrimitiveSuiteContext): void {
         const allKeys = [...keys, `${waitersKey(sem)}:terms`, `${sem.key}:fences`];
         const script = (name: string) =>
           ALL_SCRIPTS.find((candidate) => candidate.name === name)?.source ?? '';
+        // The scripts as the permit handles call them: acquire (token, ttl, permits, limit,
+        // mintFence, placeTtl, bargeBound, handOff, channel) and release (token, permits, limit).
         const acquire = (token: string, placeTtl: number) =>
           command(
             'EVAL',
             script('semaphore-acquire'),
             '6',
             ...allKeys,
-            token,
-            '10000',
-            '1',
-            '1',
-            '1',
-            String(placeTtl),
-            '100',
-            `${sem.key}:wake:`,
-            '1',
-            `${sem.key}-test-channel`,
+            ...[token, '10000', '1', '1', '1', String(placeTtl), '100', '1', `${sem.key}-test-channel`],
           );
+        const release = (token: string) =>
+          command('EVAL', script('semaphore-release'), '6', ...allKeys, token, '1', '1');
         expect(await acquire('holder', 0)).toEqual([1, 1, 1]);
         // The waiter registers; the holder's release hands it the permit (fencing token 2).
         expect(((await acquire('waiter', 5_000)) as unknown[]).slice(0, 3)).toEqual([0, 1, 1]);
-        expect(
-          await command(
-            'EVAL',
-            script('semaphore-release'),
-            '6',
-            ...allKeys,
-            'holder',
-            '1',
-            '1',
-            `${sem.key}:wake:`,
-          ),
-        ).toBe(0);
+        expect(await release('holder')).toBe(0);
         // Its next attempt, sent before it heard of the hand-off, finds the permit its own.
         expect(await acquire('waiter', 5_000)).toEqual([1, 1, 2]);
         expect(await command('GET', `${sem.key}:fence`)).toBe('2');
-        expect(
-          await command(
-            'EVAL',
-            script('semaphore-release'),
-            '6',
-            ...allKeys,
-            'waiter',
-            '1',
-            '1',
-            `${sem.key}:wake:`,
-          ),
-        ).toBe(0);
+        expect(await release('waiter')).toBe(0);
         expect(await command('EXISTS', ...allKeys.filter((key) => !key.endsWith(':fence')))).toBe(0);
       });
 
