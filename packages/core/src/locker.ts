@@ -187,13 +187,14 @@ export class Locker {
   }
 
   /**
-   * The protocol of mutex `key`. A protocol keeps nothing of a handle's, so the handles of one
-   * name made with the Locker's defaults (most calls pass no options) share one, made once; the
-   * store keeps the latest {@link MAX_SHARED_PROTOCOLS} names.
+   * The protocol of mutex `key`. Where a protocol keeps nothing of a handle's (one server, not
+   * Redlock), the handles of one name made with the Locker's defaults (most calls pass no
+   * options) share one, made once; the store keeps the latest {@link MAX_SHARED_PROTOCOLS} names.
    */
   #mutex(key: string, resolved: ResolvedLockOptions): HoldProtocol {
-    const shared =
-      resolved === this.#resolvedDefaults
+    const shared = !this.#deployment.sharesMutexProtocols
+      ? undefined
+      : resolved === this.#resolvedDefaults
         ? this.#defaultProtocols
         : resolved === this.#resolvedOneAttempt
           ? this.#oneAttemptProtocols

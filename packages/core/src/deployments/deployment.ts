@@ -102,6 +102,11 @@ export interface Deployment {
   readonly support: DeploymentSupport;
   /** Options this deployment sets whatever the caller asked (Redlock: no fencing). */
   readonly forcedOptions: Readonly<LockOptions>;
+  /**
+   * True when a protocol from {@link Deployment.mutex} keeps nothing of one handle's (no hold
+   * count, no state of a call), so that handles of one name and options may share it.
+   */
+  readonly sharesMutexProtocols: boolean;
   /** The protocol of a mutex hold at `key`; waits for replicas when `options.replicas` asks. */
   mutex(key: string, options: ResolvedLockOptions): HoldProtocol;
   /**

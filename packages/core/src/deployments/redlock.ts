@@ -250,6 +250,8 @@ interface ServerAnswer {
 export class RedlockDeployment implements Deployment {
   readonly support = DEPLOYMENT_SUPPORT.redlock;
   readonly forcedOptions = Object.freeze({ fencing: false });
+  // Each handle's protocol keeps the hold count it last saw on the servers.
+  readonly sharesMutexProtocols = false;
   readonly servers: RedlockServers;
 
   /** @throws {LockOptionError} when two runners describe the same server. */

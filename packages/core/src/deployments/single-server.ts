@@ -37,6 +37,7 @@ import { WakeChannel } from './wake-channel.js';
 export class SingleServerDeployment implements Deployment {
   readonly support: DeploymentSupport;
   readonly forcedOptions = {};
+  readonly sharesMutexProtocols = true;
   readonly #runner: ScriptRunner;
   readonly #notifier: ReleaseNotifier | undefined;
   readonly #wakeChannel: WakeChannel | undefined;
