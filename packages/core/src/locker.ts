@@ -192,13 +192,7 @@ export class Locker {
    * options) share one, made once; the store keeps the latest {@link MAX_SHARED_PROTOCOLS} names.
    */
   #mutex(key: string, resolved: ResolvedLockOptions): HoldProtocol {
-    const shared = !this.#deployment.sharesMutexProtocols
-      ? undefined
-      : resolved === this.#resolvedDefaults
-        ? this.#defaultProtocols
-        : resolved === this.#resolvedOneAttempt
-          ? this.#oneAttemptProtocols
-          : undefined;
+    const shared = this.#sharedProtocols(resolved);
     const known = shared?.get(key);
     if (known !== undefined) return known;
     const protocol = this.#deployment.mutex(key, resolved);
@@ -207,6 +201,14 @@ export class Locker {
       shared.set(key, protocol);
     }
     return protocol;
+  }
+
+  /** Where the protocols made with `resolved` are kept for reuse, if they are. */
+  #sharedProtocols(resolved: ResolvedLockOptions): Map<string, HoldProtocol> | undefined {
+    if (!this.#deployment.sharesMutexProtocols) return undefined;
+    if (resolved === this.#resolvedDefaults) return this.#defaultProtocols;
+    if (resolved === this.#resolvedOneAttempt) return this.#oneAttemptProtocols;
+    return undefined;
   }
 
   /**

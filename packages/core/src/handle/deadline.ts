@@ -46,6 +46,11 @@ export abstract class Deadline {
   /** @internal Its own timer, when it did not fit in a list. */
   timer: ReturnType<typeof setTimeout> | undefined = undefined;
 
+  /** True from {@link armDeadline} until it expires or is disarmed. */
+  get armed(): boolean {
+    return this.list !== undefined || this.timer !== undefined;
+  }
+
   /** Called once when it is due (not after {@link disarmDeadline}). */
   abstract expire(): void;
 }

@@ -53,11 +53,9 @@ export interface LeaseParams {
 export class Lease extends Deadline {
   readonly #params: LeaseParams;
   #validUntil: number;
-  // One timer for both the validity deadline and the next renewal, armed for the earlier of the
-  // two: a hold costs one timer, not two. Changes that make either later leave the timer alone
-  // (it looks again when it fires early and re-arms itself).
-  #armed = false;
-  // When the armed timer fires; infinite when none is armed.
+  // The lease is its own deadline (`due`), for both the validity deadline and the next renewal,
+  // armed for the earlier of the two: a hold costs one deadline, not two. Changes that make
+  // either later leave it alone (it looks again when it fires early and re-arms itself).
   // When the next renewal is due; `undefined` when none is scheduled (one in flight, or none).
   #renewAt: number | undefined;
   #lastRenewalError: unknown;
@@ -153,7 +151,6 @@ export class Lease extends Deadline {
     this.#stopped = true;
     this.#renewAt = undefined;
     disarmDeadline(this);
-    this.#armed = false;
   }
 
   /** Arms the timer for the renewal or the deadline, whichever comes first, if that is earlier. */
@@ -165,14 +162,12 @@ export class Lease extends Deadline {
     let delay = Math.max(0, Math.ceil(this.#validUntil - now));
     if (this.#renewAt !== undefined) delay = Math.min(delay, Math.max(0, Math.ceil(this.#renewAt - now)));
     const at = now + delay;
-    if (this.#armed && at >= this.due) return;
-    this.#armed = true;
+    if (this.armed && at >= this.due) return;
     armDeadline(this, delay, false);
   }
 
   /** @internal The timer of the renewal or the deadline is due. */
   expire(): void {
-    this.#armed = false;
     if (this.#stopped) return;
     // A renewal due is sent first: when both are due (a stalled event loop), the deadline then
     // finds it in flight, as it would have with a timer each.

@@ -150,9 +150,7 @@ class FairMutexProtocol extends MutexProtocol {
   }
 
   override release(token: string, holdCount: number): Promise<ReleaseResult> {
-    return runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, [token, holdCount]).then(
-      releaseResult,
-    );
+    return runScript(this.runner, FAIR_RELEASE_SCRIPT, this.#fairKeys, [token, holdCount], releaseResult);
   }
 }
 

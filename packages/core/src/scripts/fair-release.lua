@@ -26,24 +26,20 @@ local countAfter = ARGV[2]
 --!include lib/leave-waiters.lua
 --!include lib/hand-to-head.lua
 
--- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
--- by their token: a channel name, not a key, so it need not be passed in.
-local wakePrefix = lockKey .. ':wake:'
-
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
 leaveWaiters(queueKey, deadlinesKey, token, termsKey)
 local owner = redis.call('HGET', lockKey, 'owner')
 if owner ~= token then
   if not owner then
-    handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+    handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   end
   return -1
 end
 local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
-  handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+  handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   return 0
 end
 redis.call('HSET', lockKey, 'count', count)

@@ -30,10 +30,10 @@
  * expiry kept at the latest deadline; `…:semaphore:fence`, the fencing counter; and
  * `…:semaphore:waiters`, waiting tokens scored by the server time at which their registration
  * lapses, with `…:semaphore:arrivals` (the same by arrival) and `…:semaphore:waiters:terms` (their
- * hand-off terms, as the mutex's plus the permits). A release, or an attempt that found permits
- * expired, hands the free permits to the longest-waiting waiters in the same script
- * (lib/hand-permits.lua), keeping each minted fencing token in `…:semaphore:fences` for an
- * attempt of that waiter already on its way.
+ * hand-off terms, as the mutex's plus the permits). A release, or an attempt that finds permits
+ * free while others wait (they expired), hands the free permits to the longest-waiting waiters
+ * in the same script (lib/hand-permits.lua), keeping each minted fencing token in
+ * `…:semaphore:fences` for an attempt of that waiter already on its way.
  *
  * Read-write lock, with a `:rw` suffix so it never meets a mutex of the same name: `…:rw`, the
  * writer's hash (`owner`, `fence`); `…:rw:readers`, reader tokens scored by the server time at which

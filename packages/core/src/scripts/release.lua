@@ -35,10 +35,6 @@ local channel = ARGV[3]
 --!include lib/leave-waiters.lua
 --!include lib/hand-to-head.lua
 
--- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
--- by their token: a channel name, not a key, so it need not be passed in.
-local wakePrefix = lockKey .. ':wake:'
-
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
 local now
@@ -49,7 +45,7 @@ end
 if owner ~= token then
   if waiting and leaveWaiters(waitersKey, deadlinesKey, token, termsKey) == 1 then
     if not owner then
-      handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
+      handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, now)
     end
   end
   return -1
@@ -58,7 +54,7 @@ local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
   if waiting then
-    handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
+    handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, now)
   elseif not waitersKey and channel and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end

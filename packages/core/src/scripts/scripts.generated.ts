@@ -393,7 +393,7 @@ local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   end
   return redis.call('ZREM', waitersKey, token)
 end
-local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if not head then
     return
@@ -404,7 +404,7 @@ local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, w
     ttl, claimMs, mintFence, handOff, channel = string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (.+)$')
   end
   if not ttl then
-    redis.call('PUBLISH', wakePrefix .. head, '')
+    redis.call('PUBLISH', lockKey .. ':wake:' .. head, '')
     return
   end
   if handOff ~= '1' then
@@ -423,26 +423,25 @@ local deadlinesKey = KEYS[4]
 local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
-local wakePrefix = lockKey .. ':wake:'
 local now = serverNowMs()
 dropLapsedWaiters(queueKey, deadlinesKey, now, termsKey)
 leaveWaiters(queueKey, deadlinesKey, token, termsKey)
 local owner = redis.call('HGET', lockKey, 'owner')
 if owner ~= token then
   if not owner then
-    handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+    handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   end
   return -1
 end
 local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
-  handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+  handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   return 0
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: '899a842e92ef3ed3a28cea59f3720793d806b67b',
+  sha1: '78df475af7ae26511e370f4d4b7173e8023ba115',
 });
 
 /**
@@ -750,7 +749,7 @@ local function leaveWaiters(waitersKey, deadlinesKey, token, termsKey)
   end
   return redis.call('ZREM', waitersKey, token)
 end
-local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if not head then
     return
@@ -761,7 +760,7 @@ local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, w
     ttl, claimMs, mintFence, handOff, channel = string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (.+)$')
   end
   if not ttl then
-    redis.call('PUBLISH', wakePrefix .. head, '')
+    redis.call('PUBLISH', lockKey .. ':wake:' .. head, '')
     return
   end
   if handOff ~= '1' then
@@ -781,7 +780,6 @@ local termsKey = KEYS[5]
 local token = ARGV[1]
 local countAfter = ARGV[2]
 local channel = ARGV[3]
-local wakePrefix = lockKey .. ':wake:'
 local owner = redis.call('HGET', lockKey, 'owner')
 local waiting = waitersKey and redis.call('EXISTS', waitersKey) == 1
 local now
@@ -792,7 +790,7 @@ end
 if owner ~= token then
   if waiting and leaveWaiters(waitersKey, deadlinesKey, token, termsKey) == 1 then
     if not owner then
-      handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
+      handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, now)
     end
   end
   return -1
@@ -801,7 +799,7 @@ local count = tonumber(countAfter)
 if count <= 0 then
   redis.call('DEL', lockKey)
   if waiting then
-    handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, wakePrefix, now)
+    handToHead(lockKey, fenceKey, waitersKey, deadlinesKey, termsKey, now)
   elseif not waitersKey and channel and channel ~= '' then
     redis.call('PUBLISH', channel, '')
   end
@@ -809,7 +807,7 @@ if count <= 0 then
 end
 redis.call('HSET', lockKey, 'count', count)
 return count`,
-  sha1: 'eb9189372dabf8cb60757219a741e7e428d3e6f6',
+  sha1: 'c1344a5dceb8268337f1eb983fce230b1e5d4080',
 });
 
 /**
@@ -1246,7 +1244,7 @@ local function joinQueue(queueKey, token, now)
   end
   redis.call('ZADD', queueKey, string.format('%.3f', arrival), token)
 end
-local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
   local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
   local woken = 0
   while free > 0 do
@@ -1261,7 +1259,7 @@ local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waiters
         string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (%d+) (.+)$')
     end
     if not ttl then
-      redis.call('PUBLISH', wakePrefix .. head, '')
+      redis.call('PUBLISH', permitsKey .. ':wake:' .. head, '')
       woken = woken + 1
       free = free - 1
     elseif handOff ~= '1' then
@@ -1303,7 +1301,6 @@ local placeTtlMs = ARGV[6]
 local bargeBoundMs = ARGV[7]
 local handOff = ARGV[8]
 local channel = ARGV[9]
-local wakePrefix = permitsKey .. ':wake:'
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
@@ -1311,58 +1308,56 @@ if waiting then
   dropLapsedWaiters(arrivalsKey, waitersKey, now, termsKey)
 end
 local permits = tonumber(permitsArg)
-local result
-if redis.call('ZSCORE', permitsKey, token .. ':1') then
-  eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
-  expireAtLatest(permitsKey)
-  local fence = tonumber(redis.call('HGET', fencesKey, token))
-  if not fence and mintFence == '1' then
-    fence = redis.call('INCR', fenceKey)
-  end
-  result = {1, permits, fence or 0}
-else
-  local inUse = redis.call('ZCARD', permitsKey)
+local holds = redis.call('ZSCORE', permitsKey, token .. ':1')
+local inUse = 0
+local refused = false
+if not holds then
+  inUse = redis.call('ZCARD', permitsKey)
   local free = tonumber(limit) - inUse
-  local refused = permits > free
+  refused = permits > free
   if not refused and waiting then
     local overdue = redis.call('ZCOUNT', arrivalsKey, '-inf', now - tonumber(bargeBoundMs))
     local rank = redis.call('ZRANK', arrivalsKey, token)
     refused = overdue > 0 and not (rank and rank < free) and free - permits < overdue
   end
-  if not refused then
-    if waiting then
-      leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
-    end
-    eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
-    expireAtLatest(permitsKey)
-    local fence = 0
+end
+local result
+if not refused then
+  if waiting then
+    leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
+  end
+  eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
+  expireAtLatest(permitsKey)
+  local fence = holds and tonumber(redis.call('HGET', fencesKey, token))
+  if not fence then
+    fence = 0
     if mintFence == '1' then
       fence = redis.call('INCR', fenceKey)
     end
-    result = {1, permits, fence}
-  else
-    local placeTtl = tonumber(placeTtlMs)
-    if placeTtl <= 0 then
-      if waiting then
-        leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
-      end
-      result = {0, inUse, 0, now}
-    else
-      redis.call('ZADD', waitersKey, now + placeTtl, token)
-      joinQueue(arrivalsKey, token, now)
-      expireAtLatest(waitersKey)
-      keepAlive(arrivalsKey, placeTtl)
-      keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
-      waiting = true
-      result = {0, inUse, 1, now}
+  end
+  result = {1, permits, fence}
+else
+  local placeTtl = tonumber(placeTtlMs)
+  if placeTtl <= 0 then
+    if waiting then
+      leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
     end
+    result = {0, inUse, 0, now}
+  else
+    redis.call('ZADD', waitersKey, now + placeTtl, token)
+    joinQueue(arrivalsKey, token, now)
+    expireAtLatest(waitersKey)
+    keepAlive(arrivalsKey, placeTtl)
+    keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
+    waiting = true
+    result = {0, inUse, 1, now}
   end
 end
 if waiting then
-  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
 end
 return result`,
-  sha1: '4a834280e391fa07dd11695f36219c32d9da3011',
+  sha1: 'fcea6d55cb28379c04980a1043394a3f384431e0',
 });
 
 /**
@@ -1529,7 +1524,7 @@ local function keepAlive(key, ms)
     redis.call('PEXPIRE', key, ms)
   end
 end
-local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
   local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
   local woken = 0
   while free > 0 do
@@ -1544,7 +1539,7 @@ local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waiters
         string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (%d+) (.+)$')
     end
     if not ttl then
-      redis.call('PUBLISH', wakePrefix .. head, '')
+      redis.call('PUBLISH', permitsKey .. ':wake:' .. head, '')
       woken = woken + 1
       free = free - 1
     elseif handOff ~= '1' then
@@ -1580,7 +1575,6 @@ local fencesKey = KEYS[6]
 local token = ARGV[1]
 local permits = ARGV[2]
 local limit = ARGV[3]
-local wakePrefix = permitsKey .. ':wake:'
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
@@ -1595,10 +1589,10 @@ if redis.call('ZSCORE', permitsKey, token .. ':1') then
   released = 0
 end
 if waiting then
-  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
 end
 return released`,
-  sha1: '00a451d0e1c04d2082485f7bf28b7c35262f3abc',
+  sha1: '21b4f5cff89490e8963a77e2f0e403db5bca8f5a',
 });
 
 /** Every script, for preloading and for the SHA-1 test. */

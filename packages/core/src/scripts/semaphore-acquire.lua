@@ -57,10 +57,6 @@ local channel = ARGV[9]
 --!include lib/join-queue.lua
 --!include lib/hand-permits.lua
 
--- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
--- by their token: a channel name, not a key, so it need not be passed in.
-local wakePrefix = permitsKey .. ':wake:'
-
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 -- Nobody waits (the waiters keys expire with their last registration): the uncontended path.
@@ -69,19 +65,14 @@ if waiting then
   dropLapsedWaiters(arrivalsKey, waitersKey, now, termsKey)
 end
 local permits = tonumber(permitsArg)
-local result
-if redis.call('ZSCORE', permitsKey, token .. ':1') then
-  eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
-  expireAtLatest(permitsKey)
-  local fence = tonumber(redis.call('HGET', fencesKey, token))
-  if not fence and mintFence == '1' then
-    fence = redis.call('INCR', fenceKey)
-  end
-  result = {1, permits, fence or 0}
-else
-  local inUse = redis.call('ZCARD', permitsKey)
+-- Its own already: a release handed them over while this attempt was on its way, or a resent call.
+local holds = redis.call('ZSCORE', permitsKey, token .. ':1')
+local inUse = 0
+local refused = false
+if not holds then
+  inUse = redis.call('ZCARD', permitsKey)
   local free = tonumber(limit) - inUse
-  local refused = permits > free
+  refused = permits > free
   if not refused and waiting then
     -- Waiters past the bound come first: the oldest `free` of them, or anyone who leaves them
     -- enough permits.
@@ -89,38 +80,43 @@ else
     local rank = redis.call('ZRANK', arrivalsKey, token)
     refused = overdue > 0 and not (rank and rank < free) and free - permits < overdue
   end
-  if not refused then
-    if waiting then
-      leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
-    end
-    eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
-    expireAtLatest(permitsKey)
-    local fence = 0
+end
+local result
+if not refused then
+  if waiting then
+    leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
+  end
+  eachPermit(permitsKey, 'ZADD', token, permits, now + tonumber(ttl))
+  expireAtLatest(permitsKey)
+  -- Permits held already keep the fencing token they were given.
+  local fence = holds and tonumber(redis.call('HGET', fencesKey, token))
+  if not fence then
+    fence = 0
     if mintFence == '1' then
       fence = redis.call('INCR', fenceKey)
     end
-    result = {1, permits, fence}
-  else
-    local placeTtl = tonumber(placeTtlMs)
-    if placeTtl <= 0 then
-      if waiting then
-        leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
-      end
-      result = {0, inUse, 0, now}
-    else
-      redis.call('ZADD', waitersKey, now + placeTtl, token)
-      joinQueue(arrivalsKey, token, now)
-      expireAtLatest(waitersKey)
-      keepAlive(arrivalsKey, placeTtl)
-      keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
-      waiting = true
-      result = {0, inUse, 1, now}
+  end
+  result = {1, permits, fence}
+else
+  local placeTtl = tonumber(placeTtlMs)
+  if placeTtl <= 0 then
+    if waiting then
+      leaveWaiters(arrivalsKey, waitersKey, token, termsKey)
     end
+    result = {0, inUse, 0, now}
+  else
+    redis.call('ZADD', waitersKey, now + placeTtl, token)
+    joinQueue(arrivalsKey, token, now)
+    expireAtLatest(waitersKey)
+    keepAlive(arrivalsKey, placeTtl)
+    keepTerms(termsKey, token, ttl, placeTtl, mintFence, handOff, channel, permits)
+    waiting = true
+    result = {0, inUse, 1, now}
   end
 end
 -- Permits left free while others wait (they expired, possibly with the whole key, or a release
 -- of an earlier version only woke their waiters) go to those waiters now.
 if waiting then
-  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
 end
 return result

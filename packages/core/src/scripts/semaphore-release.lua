@@ -33,10 +33,6 @@ local limit = ARGV[3]
 --!include lib/keep-alive.lua
 --!include lib/hand-permits.lua
 
--- Waiters that registered no terms (clients of earlier versions) listen on this prefix followed
--- by their token: a channel name, not a key, so it need not be passed in.
-local wakePrefix = permitsKey .. ':wake:'
-
 local now = serverNowMs()
 dropExpired(permitsKey, now)
 local waiting = redis.call('EXISTS', arrivalsKey) == 1
@@ -51,6 +47,6 @@ if redis.call('ZSCORE', permitsKey, token .. ':1') then
   released = 0
 end
 if waiting then
-  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+  handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
 end
 return released

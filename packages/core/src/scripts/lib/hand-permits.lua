@@ -1,5 +1,5 @@
--- handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit,
--- wakePrefix, now): gives a semaphore's free permits (by `limit`) to its longest-waiting live
+-- handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now):
+-- gives a semaphore's free permits (by `limit`) to its longest-waiting live
 -- waiters, in arrival order, inside the script that freed them, so that the next holders need no
 -- round trip of their own. Each waiter's terms (`termsKey`, set when it registered: "ttl claimMs
 -- mintFence handOff permits channel") say how: its permits are taken for it with an expiry of
@@ -10,11 +10,11 @@
 -- Locker's wake channel gets "token fence grantedMs now". Stops at the first waiter whose permits
 -- do not fit, so that a large request is not passed over for ever by small ones behind it.
 -- A waiter with handOff `0` is only woken ("token" on its channel) and tries itself; one without
--- terms (a client of an earlier version) is woken with an empty message on `wakePrefix` + its
--- token. Both keep their place, and the permits they may take are counted as spoken for.
+-- terms (a client of an earlier version) is woken with an empty message on its own channel,
+-- `permitsKey`, `:wake:` and its token (a channel name, derived here rather than passed in). Both keep their place, and the permits they may take are counted as spoken for.
 -- Calls eachPermit, expireAtLatest, keepAlive and leaveWaiters: include lib/each-permit.lua,
 -- lib/expire-at-latest.lua, lib/keep-alive.lua and lib/leave-waiters.lua before this file.
-local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, wakePrefix, now)
+local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waitersKey, termsKey, limit, now)
   local free = tonumber(limit) - redis.call('ZCARD', permitsKey)
   -- Woken waiters stay in the queue: the next one to serve is after them.
   local woken = 0
@@ -30,7 +30,7 @@ local function handPermits(permitsKey, fenceKey, fencesKey, arrivalsKey, waiters
         string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (%d+) (.+)$')
     end
     if not ttl then
-      redis.call('PUBLISH', wakePrefix .. head, '')
+      redis.call('PUBLISH', permitsKey .. ':wake:' .. head, '')
       woken = woken + 1
       free = free - 1
     elseif handOff ~= '1' then

@@ -1,4 +1,4 @@
--- handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now): gives a free
+-- handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now): gives a free
 -- mutex to the longest-waiting live waiter inside the script that freed it, so that the next
 -- holder needs no round trip of its own to take it. The waiter's terms (`termsKey`, set when it
 -- registered: "ttl claimMs mintFence handOff channel") say how: the hold is taken for it with a
@@ -9,10 +9,11 @@
 -- the server ms of the hand-off, from which the waiter counts the hold's validity.
 -- A waiter with handOff `0` (its channel was not yet confirmed, or it waits for replicas, which a
 -- hand-off cannot) is only woken ("token" on its channel) and tries itself; one without terms (a
--- client of an earlier version) is woken with an empty message on `wakePrefix` + its token.
+-- client of an earlier version) is woken with an empty message on its own channel, the lock's key,
+-- `:wake:` and its token (a channel name, derived here rather than passed in).
 -- Nothing happens when nobody waits. Calls takeLock and leaveWaiters: include lib/take-lock.lua
 -- and lib/leave-waiters.lua before this file.
-local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, wakePrefix, now)
+local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, now)
   local head = redis.call('ZRANGE', queueKey, 0, 0)[1]
   if not head then
     return
@@ -23,7 +24,7 @@ local function handToHead(lockKey, fenceKey, queueKey, deadlinesKey, termsKey, w
     ttl, claimMs, mintFence, handOff, channel = string.match(terms, '^(%d+) (%d+) ([01]) ([01]) (.+)$')
   end
   if not ttl then
-    redis.call('PUBLISH', wakePrefix .. head, '')
+    redis.call('PUBLISH', lockKey .. ':wake:' .. head, '')
     return
   end
   if handOff ~= '1' then
